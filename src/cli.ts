@@ -1,0 +1,11 @@
+import { Command } from 'commander';
+import { registerPolicyCommands } from './commands/policy.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('openshell')
+    .description('Run AI agents in Docker sandboxes where every outbound connection is checked against a policy')
+    .version('0.1.0')
+    .showHelpAfterError('(add --help for usage)');
+  registerPolicyCommands(program);
+  return program;
+}
