@@ -1,0 +1,48 @@
+import Docker from 'dockerode';
+import { DockerUnavailableError } from '../errors.ts';
+
+export type DockerClient = Docker;
+
+/** Where the engine is: a local socket path, or (later) an ssh:// target. */
+export interface DockerEndpoint {
+  readonly socketPath: string;
+}
+
+export const LOCAL_ENDPOINT: DockerEndpoint = {
+  socketPath: process.env.DOCKER_HOST?.startsWith('unix://')
+    ? process.env.DOCKER_HOST.slice('unix://'.length)
+    : '/var/run/docker.sock',
+};
+
+export function dockerClient(endpoint: DockerEndpoint = LOCAL_ENDPOINT): DockerClient {
+  return new Docker({ socketPath: endpoint.socketPath });
+}
+
+/** Fails with a message that says how to start an engine when none answers. */
+export async function assertDockerReachable(docker: DockerClient, where = LOCAL_ENDPOINT.socketPath): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new DockerUnavailableError(`Docker is not reachable at ${where}`, {
+      hint: 'start an engine: `sudo dockerd &` (Debian: `apt-get install docker.io`), or run `npm run setup`',
+      cause: err,
+      exitCode: 3,
+    });
+  }
+}
+
+/** HTTP status carried by a dockerode error, if any. */
+export function dockerStatus(err: unknown): number | undefined {
+  const code = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Idempotent Docker calls: 304 (already in that state) and 404 on removal count as success. */
+export async function tolerate(statuses: readonly number[], op: () => Promise<unknown>): Promise<void> {
+  try {
+    await op();
+  } catch (err) {
+    const s = dockerStatus(err);
+    if (s === undefined || !statuses.includes(s)) throw err;
+  }
+}
