@@ -1,0 +1,253 @@
+import type Docker from 'dockerode';
+import { randomBytes } from 'node:crypto';
+import { EventBus } from '../events/bus.ts';
+import { NotFoundError, SandboxError } from '../errors.ts';
+import { assertDockerReachable, dockerClient, dockerStatus, tolerate, type DockerEndpoint, LOCAL_ENDPOINT } from '../docker/client.ts';
+import { ensureImages, listImages } from '../docker/images/index.ts';
+import type { ImageProgress } from '../docker/images/index.ts';
+import { containerName, EGRESS_NETWORK, LABEL, MANAGED } from '../docker/labels.ts';
+import { listPodParts, toSandbox } from '../docker/inventory.ts';
+import { createPod, removePod, startPod, stopPod, type PodSpec } from '../docker/pod.ts';
+import { execIn } from '../docker/exec.ts';
+import { downloadFrom, uploadTo } from '../docker/files.ts';
+import { streamLogs } from '../docker/logs.ts';
+import { reconcile } from '../docker/reconcile.ts';
+import { randomName, validateName } from './names.ts';
+import type {
+  ExecOptions,
+  Gateway,
+  GatewayEvents,
+  GatewayStatus,
+  LogOptions,
+  Phase,
+  Progress,
+  Sandbox,
+  SandboxSpec,
+} from './types.ts';
+
+const now = (): string => new Date().toISOString();
+
+function imageProgressLine(e: ImageProgress): string {
+  return `[${e.index}/${e.total}] ${e.step}: ${e.message}`;
+}
+
+/** The gateway core running inside this process, driving one Docker engine. */
+export class EmbeddedGateway implements Gateway {
+  readonly events = new EventBus<GatewayEvents>();
+  private readonly docker: Docker;
+
+  constructor(
+    readonly name = 'local',
+    private readonly endpoint: DockerEndpoint = LOCAL_ENDPOINT,
+    docker?: Docker,
+  ) {
+    this.docker = docker ?? dockerClient(endpoint);
+  }
+
+  get location(): string {
+    return `unix://${this.endpoint.socketPath}`;
+  }
+
+  private phase(name: string, phase: Phase, reason?: string): void {
+    this.events.emit('sandbox.phase', { name, phase, time: now(), ...(reason === undefined ? {} : { reason }) });
+  }
+
+  /** Engine reachable, egress network present, leftovers of interrupted work cleaned. Idempotent. */
+  async start(opts: { progress?: Progress } = {}): Promise<GatewayStatus> {
+    await assertDockerReachable(this.docker, this.endpoint.socketPath);
+    await this.ensureNetwork();
+    const notes = await reconcile(this.docker);
+    for (const message of notes) {
+      opts.progress?.(message);
+      this.events.emit('gateway.notice', { message, time: now() });
+    }
+    return this.status();
+  }
+
+  private async ensureNetwork(): Promise<void> {
+    try {
+      await this.docker.getNetwork(EGRESS_NETWORK).inspect();
+    } catch (err) {
+      if (dockerStatus(err) !== 404) throw err;
+      await tolerate([409], () =>
+        this.docker.createNetwork({ Name: EGRESS_NETWORK, Driver: 'bridge', Labels: { [LABEL.managedBy]: MANAGED } }),
+      );
+    }
+  }
+
+  async status(): Promise<GatewayStatus> {
+    const base = { name: this.name, location: this.location };
+    try {
+      await this.docker.ping();
+    } catch {
+      return { ...base, state: 'unreachable', sandboxes: 0, ready: 0, images: {}, message: `Docker is not reachable at ${this.location}` };
+    }
+    const [version, sandboxes, images, network] = await Promise.all([
+      this.docker.version(),
+      this.listSandboxes(),
+      listImages(this.docker),
+      this.docker.getNetwork(EGRESS_NETWORK).inspect().then(() => true, () => false),
+    ]);
+    const latest = (repo: string): string | undefined => {
+      const img = images.find((i) => i.repository === repo);
+      return img ? `${repo}:${img.tags[0] ?? 'latest'}` : undefined;
+    };
+    const sup = latest('openshell/supervisor');
+    const sb = latest('openshell/sandbox');
+    return {
+      ...base,
+      state: network ? 'running' : 'not-started',
+      engineVersion: version.Version,
+      sandboxes: sandboxes.length,
+      ready: sandboxes.filter((s) => s.phase === 'ready').length,
+      images: { ...(sup ? { supervisor: sup } : {}), ...(sb ? { sandbox: sb } : {}) },
+    };
+  }
+
+  async stop(): Promise<void> {
+    for (const s of await this.listSandboxes()) if (s.phase !== 'stopped') await this.stopSandbox(s.name);
+  }
+
+  async destroy(): Promise<void> {
+    for (const s of await this.listSandboxes()) await this.deleteSandbox(s.name);
+    await tolerate([404], () => this.docker.getNetwork(EGRESS_NETWORK).remove());
+  }
+
+  async createSandbox(spec: SandboxSpec, opts: { progress?: Progress } = {}): Promise<Sandbox> {
+    const progress = opts.progress ?? (() => undefined);
+    const name = validateName(spec.name ?? randomName());
+    await this.start();
+    if ((await listPodParts(this.docker, name)).length > 0) {
+      throw new SandboxError(`sandbox \`${name}\` already exists`, { exitCode: 2, hint: 'pick another --name or delete it first' });
+    }
+    const images = await ensureImages(this.docker, { onProgress: (e) => progress(imageProgressLine(e)) });
+    const image = spec.image ?? images.sandbox.tag;
+    const config = await this.inspectImage(image);
+    const workdir = spec.workdir ?? (config.WorkingDir && config.WorkingDir !== '/' ? config.WorkingDir : '/sandbox');
+    const pod: PodSpec = {
+      name,
+      id: randomBytes(4).toString('hex'),
+      image,
+      supervisorImage: images.supervisor.tag,
+      env: spec.env ?? {},
+      labels: spec.labels ?? {},
+      ...(spec.cpu === undefined ? {} : { cpu: spec.cpu }),
+      ...(spec.memory === undefined ? {} : { memory: spec.memory }),
+      workdir,
+      user: spec.user ?? config.User ?? '',
+      createdAt: now(),
+    };
+    this.phase(name, 'provisioning');
+    try {
+      await createPod(this.docker, pod, progress);
+    } catch (err) {
+      this.phase(name, 'error', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+    this.phase(name, 'ready');
+    return this.getSandbox(name);
+  }
+
+  private async inspectImage(image: string): Promise<{ User?: string; WorkingDir?: string }> {
+    try {
+      const info = await this.docker.getImage(image).inspect();
+      return info.Config;
+    } catch (err) {
+      if (dockerStatus(err) === 404) {
+        throw new NotFoundError(`image \`${image}\` is not on the Docker engine at ${this.location}`, {
+          exitCode: 2,
+          hint: 'build or pull it first (`docker pull`, `docker build`), or omit --image for the default sandbox image',
+        });
+      }
+      throw err;
+    }
+  }
+
+  async listSandboxes(selector?: Readonly<Record<string, string>>): Promise<Sandbox[]> {
+    const all = (await listPodParts(this.docker)).map((p) => toSandbox(p));
+    if (!selector) return all;
+    return all.filter((s) => Object.entries(selector).every(([k, v]) => s.labels[k] === v));
+  }
+
+  async getSandbox(name: string): Promise<Sandbox> {
+    const parts = await listPodParts(this.docker, name);
+    if (parts.length === 0) {
+      throw new NotFoundError(`sandbox \`${name}\` not found`, { exitCode: 2, hint: 'see `openshell sandbox list`' });
+    }
+    return toSandbox(parts[0]!);
+  }
+
+  async deleteSandbox(name: string): Promise<void> {
+    await this.getSandbox(name);
+    this.phase(name, 'deleting');
+    await removePod(this.docker, name);
+    this.events.emit('sandbox.deleted', { name, time: now() });
+  }
+
+  async stopSandbox(name: string): Promise<Sandbox> {
+    await this.getSandbox(name);
+    this.phase(name, 'stopping');
+    await stopPod(this.docker, name);
+    const s = await this.getSandbox(name);
+    this.phase(name, s.phase, s.reason);
+    return s;
+  }
+
+  async startSandbox(name: string): Promise<Sandbox> {
+    await this.getSandbox(name);
+    await this.ensureNetwork();
+    this.phase(name, 'provisioning');
+    await startPod(this.docker, name);
+    const s = await this.getSandbox(name);
+    this.phase(name, s.phase, s.reason);
+    return s;
+  }
+
+  private async readySandbox(name: string): Promise<Sandbox> {
+    const s = await this.getSandbox(name);
+    if (s.phase !== 'ready') {
+      throw new SandboxError(`sandbox \`${name}\` is ${s.phase}${s.reason ? `: ${s.reason}` : ''}`, {
+        hint: s.phase === 'stopped' ? `start it with \`openshell sandbox start ${name}\`` : undefined,
+      });
+    }
+    return s;
+  }
+
+  async exec(name: string, opts: ExecOptions): Promise<number> {
+    await this.readySandbox(name);
+    return execIn(this.docker, this.docker.getContainer(containerName(name, 'agent')), opts);
+  }
+
+  async logs(name: string, opts: LogOptions): Promise<void> {
+    await this.getSandbox(name);
+    await streamLogs(this.docker, name, opts);
+  }
+
+  async upload(name: string, localPath: string, dest?: string): Promise<void> {
+    const s = await this.readySandbox(name);
+    const agent = this.docker.getContainer(containerName(name, 'agent'));
+    const ids = await agentIds(this.docker, agent);
+    await uploadTo(agent, localPath, dest ?? s.workdir, ids);
+  }
+
+  async download(name: string, path: string, localDest: string): Promise<void> {
+    await this.getSandbox(name);
+    await downloadFrom(this.docker.getContainer(containerName(name, 'agent')), path, localDest);
+  }
+}
+
+/** The uid/gid the agent runs as, asked of the running container itself. */
+async function agentIds(docker: Docker, agent: Docker.Container): Promise<{ uid: number; gid: number }> {
+  const { PassThrough } = await import('node:stream');
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => {
+    text += c.toString();
+  });
+  await execIn(docker, agent, { cmd: ['sh', '-c', 'echo $(id -u) $(id -g)'], stdout: out, stderr: new PassThrough() });
+  const [uid, gid] = text.trim().split(' ').map(Number);
+  if (uid === undefined || gid === undefined || Number.isNaN(uid) || Number.isNaN(gid)) {
+    throw new SandboxError('could not read the agent user id');
+  }
+  return { uid, gid };
+}

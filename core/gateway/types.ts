@@ -1,0 +1,96 @@
+import type { Readable, Writable } from 'node:stream';
+import type { EventBus } from '../events/bus.ts';
+
+export type Phase = 'provisioning' | 'ready' | 'stopping' | 'stopped' | 'error' | 'deleting';
+
+export interface SandboxSpec {
+  readonly name?: string;
+  readonly image?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** CPUs, e.g. 1.5 */
+  readonly cpu?: number;
+  /** bytes */
+  readonly memory?: number;
+  readonly workdir?: string;
+  /** `uid[:gid]` or a user name from the image; default: the image's user. */
+  readonly user?: string;
+}
+
+export interface Sandbox {
+  readonly name: string;
+  readonly id: string;
+  readonly phase: Phase;
+  /** Why the sandbox is in `error` (or any other note on its phase). */
+  readonly reason?: string;
+  readonly image: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+  readonly user: string;
+  readonly workdir: string;
+  readonly cpu?: number;
+  readonly memory?: number;
+  readonly policyRevision?: number;
+}
+
+export interface GatewayStatus {
+  readonly name: string;
+  readonly location: string;
+  readonly state: 'running' | 'not-started' | 'unreachable';
+  readonly engineVersion?: string;
+  readonly sandboxes: number;
+  readonly ready: number;
+  readonly images: { readonly supervisor?: string; readonly sandbox?: string };
+  readonly message?: string;
+}
+
+export interface ExecOptions {
+  readonly cmd: readonly string[];
+  readonly tty?: boolean;
+  readonly stdin?: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly workdir?: string;
+  readonly detachKeys?: string;
+  /** Terminal size for tty sessions; `onResize` lets the caller push later sizes. */
+  readonly size?: { readonly rows: number; readonly cols: number };
+  readonly onResize?: (resize: (size: { rows: number; cols: number }) => void) => void;
+}
+
+export interface LogOptions {
+  readonly follow?: boolean;
+  readonly source?: 'agent' | 'supervisor' | 'all';
+  readonly tail?: number;
+  readonly stdout: Writable;
+  readonly signal?: AbortSignal;
+}
+
+export type Progress = (message: string) => void;
+
+export interface GatewayEvents {
+  'sandbox.phase': { readonly name: string; readonly phase: Phase; readonly reason?: string; readonly time: string };
+  'sandbox.deleted': { readonly name: string; readonly time: string };
+  'gateway.notice': { readonly message: string; readonly time: string };
+}
+
+/** The one interface the TUI and every headless command use; embedded today, served over HTTP later. */
+export interface Gateway {
+  readonly name: string;
+  readonly location: string;
+  readonly events: EventBus<GatewayEvents>;
+  start(opts?: { progress?: Progress }): Promise<GatewayStatus>;
+  status(): Promise<GatewayStatus>;
+  stop(): Promise<void>;
+  destroy(): Promise<void>;
+  createSandbox(spec: SandboxSpec, opts?: { progress?: Progress }): Promise<Sandbox>;
+  listSandboxes(selector?: Readonly<Record<string, string>>): Promise<Sandbox[]>;
+  getSandbox(name: string): Promise<Sandbox>;
+  deleteSandbox(name: string): Promise<void>;
+  stopSandbox(name: string): Promise<Sandbox>;
+  startSandbox(name: string): Promise<Sandbox>;
+  exec(name: string, opts: ExecOptions): Promise<number>;
+  logs(name: string, opts: LogOptions): Promise<void>;
+  upload(name: string, localPath: string, dest?: string): Promise<void>;
+  download(name: string, path: string, localDest: string): Promise<void>;
+}
