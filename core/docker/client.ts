@@ -23,12 +23,24 @@ export async function assertDockerReachable(docker: DockerClient, where = LOCAL_
   try {
     await docker.ping();
   } catch (err) {
-    throw new DockerUnavailableError(`Docker is not reachable at ${where}`, {
+    const mapped = asUnreachable(err, where);
+    throw mapped instanceof DockerUnavailableError
+      ? mapped
+      : new DockerUnavailableError(`Docker is not reachable at ${where}`, { cause: err, exitCode: 3 });
+  }
+}
+
+/** Turns "nothing listens on the socket" into the typed error that says how to start an engine. */
+export function asUnreachable(err: unknown, where: string): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES') {
+    return new DockerUnavailableError(`Docker is not reachable at ${where}`, {
       hint: 'start an engine: `sudo dockerd &` (Debian: `apt-get install docker.io`), or run `npm run setup`',
       cause: err,
       exitCode: 3,
     });
   }
+  return err;
 }
 
 /** HTTP status carried by a dockerode error, if any. */

@@ -36,7 +36,7 @@ export function phaseOf(parts: PodParts, now = Date.now()): { phase: Phase; reas
   if (sup.State === 'running') {
     if (agent.State === 'running') return { phase: 'ready' };
     if (agent.State === 'created') return { phase: 'provisioning' };
-    return { phase: 'error', reason: `the agent container ${describeExit(exitCode(agent))}` };
+    return { phase: 'error', reason: `the agent's main process ${describeExit(exitCode(agent))}` };
   }
   if (sup.State === 'created') return { phase: young ? 'provisioning' : 'error', reason: 'the supervisor never started' };
   const code = exitCode(sup);

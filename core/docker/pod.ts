@@ -19,8 +19,18 @@ export interface PodSpec {
   readonly memory?: number;
   readonly workdir: string;
   readonly user: string;
+  /** The agent's main process; empty means a login shell that `sandbox connect` attaches to. */
+  readonly command: readonly string[];
   readonly createdAt: string;
 }
+
+/** The default main process: a login shell held in the container's PTY, started again if the user exits it. */
+export const SHELL_LOOP = [
+  '/bin/sh',
+  '-c',
+  'while :; do if command -v bash >/dev/null 2>&1; then bash -l; else sh -l; fi; ' +
+    'echo "[openshell] the shell exited; a new one is started. Detach with Ctrl-P Ctrl-Q."; done',
+];
 
 function agentEnv(spec: PodSpec): string[] {
   const proxy = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'];
@@ -61,8 +71,10 @@ async function createAgent(docker: Docker, spec: PodSpec, supervisorId: string):
     name: containerName(spec.name, 'agent'),
     Image: spec.image,
     User: spec.user,
-    Entrypoint: ['sleep'],
-    Cmd: ['infinity'],
+    // A given command keeps the image's entrypoint (as `docker run` does); no command means the shell loop.
+    ...(spec.command.length > 0 ? { Cmd: [...spec.command] } : { Entrypoint: SHELL_LOOP, Cmd: [] }),
+    Tty: true,
+    OpenStdin: true,
     WorkingDir: spec.workdir,
     Env: agentEnv(spec),
     Labels: { ...baseLabels(spec.name, spec.id, 'agent'), ...userLabels(spec.labels) },
@@ -81,7 +93,12 @@ async function createAgent(docker: Docker, spec: PodSpec, supervisorId: string):
 }
 
 /** Creates and starts the pod; on any failure removes what it made, so nothing half-made is left. */
-export async function createPod(docker: Docker, spec: PodSpec, progress: (m: string) => void): Promise<void> {
+export async function createPod(
+  docker: Docker,
+  spec: PodSpec,
+  progress: (m: string) => void,
+  opts: { startAgent?: boolean } = {},
+): Promise<void> {
   for (const role of ['workspace', 'state'] as const) {
     await docker.createVolume({ Name: volumeName(spec.name, role), Labels: baseLabels(spec.name, spec.id, role) });
   }
@@ -96,10 +113,16 @@ export async function createPod(docker: Docker, spec: PodSpec, progress: (m: str
   try {
     progress('starting supervisor');
     await supervisor.start();
-    const ready = waitSupervisorReady(docker, supervisor);
-    const agent = await createAgent(docker, spec, supervisor.id);
-    await resolveUser(agent, spec.user, spec.image);
-    await ready;
+    // The agent container is made and its user checked while the supervisor boots.
+    const [, agent] = await Promise.all([
+      waitSupervisorReady(docker, supervisor),
+      createAgent(docker, spec, supervisor.id).then(async (c) => {
+        await resolveUser(c, spec.user, spec.image);
+        return c;
+      }),
+    ]);
+    // A caller that attaches first starts the agent itself, so not a byte of its output is missed.
+    if (opts.startAgent === false) return;
     progress('starting agent');
     await agent.start();
   } catch (err) {

@@ -15,7 +15,8 @@ export async function reconcile(docker: Docker, now = Date.now()): Promise<strin
   for (const p of parts) {
     const created = (p.supervisor?.Created ?? p.agent?.Created ?? 0) * 1000;
     if (now - created < PROVISIONING_GRACE_MS) continue;
-    const halfMade = !p.agent || !p.supervisor || p.supervisor.State === 'created';
+    // An agent that was never started did not pass every check of creation: clean, do not finish.
+    const halfMade = !p.agent || !p.supervisor || p.supervisor.State === 'created' || p.agent.State === 'created';
     if (halfMade) {
       await removePod(docker, p.name);
       notes.push(`removed sandbox \`${p.name}\`: its creation was interrupted`);

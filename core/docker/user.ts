@@ -39,6 +39,20 @@ async function readFileFromContainer(container: Docker.Container, path: string):
   return text;
 }
 
+function rootRefusal(detail: string): SandboxError {
+  return new SandboxError(`refusing to run the agent as root (uid 0)${detail}`, {
+    hint: 'sandboxes never run agents as root: use --user 1000 or an image whose USER is not root',
+    exitCode: 2,
+  });
+}
+
+/** Refuses before anything is created when the user is plainly root (`0`, `0:…`, `root`, or none at all). */
+export function refuseObviousRoot(user: string, image: string): void {
+  const u = user.split(':')[0] ?? '';
+  if (u === '') throw rootRefusal(`: image ${image} sets no USER`);
+  if (u === 'root' || /^0+$/.test(u)) throw rootRefusal('');
+}
+
 /**
  * Resolves `user` (`uid[:gid]` or a name from the image) to numbers, reading /etc/passwd from the
  * created (not started) agent container. uid 0 is refused: a root agent would pass the fence's uid-0 rule.
@@ -54,11 +68,6 @@ export async function resolveUser(container: Docker.Container, user: string, ima
     if (!entry) throw new SandboxError(`user \`${u}\` does not exist in image ${image}`);
     resolved = { uid: entry.uid, gid: g !== undefined && /^\d+$/.test(g) ? Number(g) : entry.gid };
   }
-  if (!resolved || resolved.uid === 0) {
-    throw new SandboxError(
-      `refusing to run the agent as root (uid 0)${u === '' ? `: image ${image} sets no USER` : ''}`,
-      { hint: 'sandboxes never run agents as root: use --user 1000 or an image whose USER is not root', exitCode: 2 },
-    );
-  }
+  if (!resolved || resolved.uid === 0) throw rootRefusal(u === '' ? `: image ${image} sets no USER` : '');
   return resolved;
 }

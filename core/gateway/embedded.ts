@@ -2,18 +2,22 @@ import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { EventBus } from '../events/bus.ts';
 import { NotFoundError, SandboxError } from '../errors.ts';
-import { assertDockerReachable, dockerClient, dockerStatus, tolerate, type DockerEndpoint, LOCAL_ENDPOINT } from '../docker/client.ts';
+import { asUnreachable, assertDockerReachable, dockerClient, dockerStatus, tolerate, type DockerEndpoint, LOCAL_ENDPOINT } from '../docker/client.ts';
 import { ensureImages, listImages } from '../docker/images/index.ts';
 import type { ImageProgress } from '../docker/images/index.ts';
 import { containerName, EGRESS_NETWORK, LABEL, MANAGED } from '../docker/labels.ts';
-import { listPodParts, toSandbox } from '../docker/inventory.ts';
+import { listPodParts, toSandbox, type PodParts } from '../docker/inventory.ts';
 import { createPod, removePod, startPod, stopPod, type PodSpec } from '../docker/pod.ts';
 import { execIn } from '../docker/exec.ts';
+import { attachMain } from '../docker/attach.ts';
 import { downloadFrom, uploadTo } from '../docker/files.ts';
 import { streamLogs } from '../docker/logs.ts';
+import { refuseObviousRoot } from '../docker/user.ts';
 import { reconcile } from '../docker/reconcile.ts';
 import { randomName, validateName } from './names.ts';
 import type {
+  AttachOptions,
+  AttachResult,
   ExecOptions,
   Gateway,
   GatewayEvents,
@@ -113,11 +117,11 @@ export class EmbeddedGateway implements Gateway {
     await tolerate([404], () => this.docker.getNetwork(EGRESS_NETWORK).remove());
   }
 
-  async createSandbox(spec: SandboxSpec, opts: { progress?: Progress } = {}): Promise<Sandbox> {
+  async createSandbox(spec: SandboxSpec, opts: { progress?: Progress; startAgent?: boolean } = {}): Promise<Sandbox> {
     const progress = opts.progress ?? (() => undefined);
     const name = validateName(spec.name ?? randomName());
     await this.start();
-    if ((await listPodParts(this.docker, name)).length > 0) {
+    if ((await this.parts(name)).length > 0) {
       throw new SandboxError(`sandbox \`${name}\` already exists`, { exitCode: 2, hint: 'pick another --name or delete it first' });
     }
     const images = await ensureImages(this.docker, { onProgress: (e) => progress(imageProgressLine(e)) });
@@ -135,17 +139,20 @@ export class EmbeddedGateway implements Gateway {
       ...(spec.memory === undefined ? {} : { memory: spec.memory }),
       workdir,
       user: spec.user ?? config.User ?? '',
+      command: spec.command ?? [],
       createdAt: now(),
     };
+    refuseObviousRoot(pod.user, image);
     this.phase(name, 'provisioning');
     try {
-      await createPod(this.docker, pod, progress);
+      await createPod(this.docker, pod, progress, { startAgent: opts.startAgent ?? true });
     } catch (err) {
       this.phase(name, 'error', err instanceof Error ? err.message : String(err));
       throw err;
     }
-    this.phase(name, 'ready');
-    return this.getSandbox(name);
+    const created = await this.getSandbox(name);
+    this.phase(name, created.phase);
+    return created;
   }
 
   private async inspectImage(image: string): Promise<{ User?: string; WorkingDir?: string }> {
@@ -163,14 +170,23 @@ export class EmbeddedGateway implements Gateway {
     }
   }
 
+  /** Every command's first engine call goes through here, so a dead engine reads as one clear error. */
+  private async parts(name?: string): Promise<PodParts[]> {
+    try {
+      return await listPodParts(this.docker, name);
+    } catch (err) {
+      throw asUnreachable(err, this.endpoint.socketPath);
+    }
+  }
+
   async listSandboxes(selector?: Readonly<Record<string, string>>): Promise<Sandbox[]> {
-    const all = (await listPodParts(this.docker)).map((p) => toSandbox(p));
+    const all = (await this.parts()).map((p) => toSandbox(p));
     if (!selector) return all;
     return all.filter((s) => Object.entries(selector).every(([k, v]) => s.labels[k] === v));
   }
 
   async getSandbox(name: string): Promise<Sandbox> {
-    const parts = await listPodParts(this.docker, name);
+    const parts = await this.parts(name);
     if (parts.length === 0) {
       throw new NotFoundError(`sandbox \`${name}\` not found`, { exitCode: 2, hint: 'see `openshell sandbox list`' });
     }
@@ -216,6 +232,13 @@ export class EmbeddedGateway implements Gateway {
   async exec(name: string, opts: ExecOptions): Promise<number> {
     await this.readySandbox(name);
     return execIn(this.docker, this.docker.getContainer(containerName(name, 'agent')), opts);
+  }
+
+  async attach(name: string, opts: AttachOptions): Promise<AttachResult> {
+    const s = await this.getSandbox(name);
+    // A pod created with `startAgent: false` is provisioning until this attach starts its agent.
+    if (s.phase !== 'provisioning') await this.readySandbox(name);
+    return attachMain(this.docker.getContainer(containerName(name, 'agent')), opts);
   }
 
   async logs(name: string, opts: LogOptions): Promise<void> {

@@ -15,6 +15,8 @@ export interface SandboxSpec {
   readonly workdir?: string;
   /** `uid[:gid]` or a user name from the image; default: the image's user. */
   readonly user?: string;
+  /** The agent's main process (default: a login shell to attach to). */
+  readonly command?: readonly string[];
 }
 
 export interface Sandbox {
@@ -58,6 +60,16 @@ export interface ExecOptions {
   readonly onResize?: (resize: (size: { rows: number; cols: number }) => void) => void;
 }
 
+export interface AttachOptions {
+  readonly stdin?: Readable;
+  readonly stdout: Writable;
+  readonly detachKeys?: string;
+  readonly size?: { readonly rows: number; readonly cols: number };
+  readonly onResize?: (resize: (size: { rows: number; cols: number }) => void) => void;
+}
+
+export type AttachResult = { readonly detached: true } | { readonly detached: false; readonly exitCode: number };
+
 export interface LogOptions {
   readonly follow?: boolean;
   readonly source?: 'agent' | 'supervisor' | 'all';
@@ -83,13 +95,16 @@ export interface Gateway {
   status(): Promise<GatewayStatus>;
   stop(): Promise<void>;
   destroy(): Promise<void>;
-  createSandbox(spec: SandboxSpec, opts?: { progress?: Progress }): Promise<Sandbox>;
+  /** With `startAgent: false` the pod is left for `attach` to start, so the caller sees every byte. */
+  createSandbox(spec: SandboxSpec, opts?: { progress?: Progress; startAgent?: boolean }): Promise<Sandbox>;
   listSandboxes(selector?: Readonly<Record<string, string>>): Promise<Sandbox[]>;
   getSandbox(name: string): Promise<Sandbox>;
   deleteSandbox(name: string): Promise<void>;
   stopSandbox(name: string): Promise<Sandbox>;
   startSandbox(name: string): Promise<Sandbox>;
   exec(name: string, opts: ExecOptions): Promise<number>;
+  /** Attaches to the agent's main process (what `sandbox connect` and `create` without --detach show). */
+  attach(name: string, opts: AttachOptions): Promise<AttachResult>;
   logs(name: string, opts: LogOptions): Promise<void>;
   upload(name: string, localPath: string, dest?: string): Promise<void>;
   download(name: string, path: string, localDest: string): Promise<void>;

@@ -38,21 +38,28 @@ function terminalSize(): { size: { rows: number; cols: number }; onResize: (r: (
   };
 }
 
-/** Interactive login shell in a PTY; Ctrl-P Ctrl-Q detaches and leaves it running. */
+/**
+ * Attaches this terminal to the sandbox's main process; Ctrl-P Ctrl-Q detaches and leaves it running.
+ * Returns the exit code to propagate: 0 on detach, else the main process's own.
+ */
 export async function runConnect(gateway: Gateway, name: string): Promise<number> {
-  const shell = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
   const raw = process.stdin.isTTY;
-  if (raw) process.stdin.setRawMode(true);
+  if (raw) {
+    process.stdin.setRawMode(true);
+    process.stderr.write(`attached to ${name}; detach with Ctrl-P Ctrl-Q\r\n`);
+  }
   try {
-    return await gateway.exec(name, {
-      cmd: shell,
-      tty: true,
+    const result = await gateway.attach(name, {
       stdin: process.stdin,
       stdout: process.stdout,
-      stderr: process.stderr,
       detachKeys: 'ctrl-p,ctrl-q',
       ...terminalSize(),
     });
+    if (result.detached) {
+      process.stderr.write(`\r\ndetached from ${name}; it keeps running (\`openshell sandbox connect ${name}\` to come back)\r\n`);
+      return 0;
+    }
+    return result.exitCode;
   } finally {
     if (raw) process.stdin.setRawMode(false);
     process.stdin.destroy();

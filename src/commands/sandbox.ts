@@ -39,8 +39,8 @@ export function registerSandboxCommands(program: Command): void {
   const sb = program.command('sandbox').alias('sb').description('Create, inspect, use and delete sandboxes');
 
   sb.command('create')
-    .description('Create a sandbox pod (supervisor + agent) and, unless --detach, run CMD in it or open a shell')
-    .argument('[cmd...]', 'command to run in the sandbox after it is ready (after --)')
+    .description('Create a sandbox pod (supervisor + agent) and, unless --detach, attach to its main process')
+    .argument('[cmd...]', "the agent's main process (after --; default: a login shell)")
     .option('--name <name>', 'sandbox name (default: two random words)')
     .option('--image <image>', 'agent image (default: the openshell sandbox image)')
     .option('--env <K=V>', 'environment variable for the agent (repeatable)', collect, [])
@@ -53,15 +53,16 @@ export function registerSandboxCommands(program: Command): void {
     .option('-o, --output <format>', 'table | json | yaml', 'table')
     .action(async (cmd: string[], o: CreateOpts) => {
       const format = parseFormat(o.output);
-      const spec = specFrom(o);
+      const spec = { ...specFrom(o), command: cmd };
       const gateway = openGateway();
-      const sandbox = await gateway.createSandbox(spec, { progress: stderrProgress });
-      if (o.detach || (cmd.length === 0 && !process.stdin.isTTY)) {
+      // Without a terminal and without a command there is nothing to attach to: print the sandbox.
+      const attach = !o.detach && (cmd.length > 0 || process.stdin.isTTY);
+      const sandbox = await gateway.createSandbox(spec, { progress: stderrProgress, startAgent: !attach });
+      if (!attach) {
         printData(sandbox, format, SANDBOX_COLUMNS);
         return;
       }
-      process.stderr.write(`sandbox ${sandbox.name} is ready\n`);
-      process.exitCode = cmd.length > 0 ? await runExec(gateway, sandbox.name, cmd, {}) : await runConnect(gateway, sandbox.name);
+      process.exitCode = await runConnect(gateway, sandbox.name);
     });
 
   sb.command('list')
@@ -100,7 +101,7 @@ export function registerSandboxCommands(program: Command): void {
     });
 
   sb.command('connect')
-    .description('Open an interactive shell in a sandbox (detach with Ctrl-P Ctrl-Q)')
+    .description("Attach this terminal to the sandbox's main process, a login shell by default (detach: Ctrl-P Ctrl-Q)")
     .argument('<name>')
     .action(async (name: string) => {
       process.exitCode = await runConnect(openGateway(), name);
