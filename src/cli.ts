@@ -3,6 +3,7 @@ import { registerPolicyCommands } from './commands/policy.ts';
 import { registerGatewayCommands } from './commands/gateway.ts';
 import { registerSandboxCommands } from './commands/sandbox.ts';
 import { registerImageCommands } from './commands/image.ts';
+import { registerHome } from './commands/home.ts';
 
 export function buildProgram(): Command {
   const program = new Command('openshell')
@@ -13,5 +14,6 @@ export function buildProgram(): Command {
   registerSandboxCommands(program);
   registerPolicyCommands(program);
   registerImageCommands(program);
+  registerHome(program);
   return program;
 }

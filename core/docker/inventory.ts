@@ -72,16 +72,37 @@ export function toSandbox(parts: PodParts, now = Date.now()): Sandbox {
     // A damaged label shows as unknown fields, not as a crash.
   }
   const { phase, reason } = phaseOf(parts, now);
+  return sandboxFromSpec(
+    {
+      name: parts.name,
+      id: labels[LABEL.sandboxId] ?? '',
+      image: spec.image ?? parts.agent?.Image ?? '',
+      labels: readUserLabels(labels),
+      createdAt: spec.createdAt ?? new Date((parts.supervisor?.Created ?? 0) * 1000).toISOString(),
+      user: spec.user ?? '',
+      workdir: spec.workdir ?? '',
+      ...(spec.cpu === undefined ? {} : { cpu: spec.cpu }),
+      ...(spec.memory === undefined ? {} : { memory: spec.memory }),
+    },
+    phase,
+    reason,
+  );
+}
+
+type SpecFields = Pick<PodSpec, 'name' | 'id' | 'image' | 'labels' | 'createdAt' | 'user' | 'workdir' | 'cpu' | 'memory'>;
+
+/** The user-facing record of a sandbox, from what it was created with and its phase. */
+export function sandboxFromSpec(spec: SpecFields, phase: Phase, reason?: string): Sandbox {
   return {
-    name: parts.name,
-    id: labels[LABEL.sandboxId] ?? '',
+    name: spec.name,
+    id: spec.id,
     phase,
     ...(reason === undefined ? {} : { reason }),
-    image: spec.image ?? parts.agent?.Image ?? '',
-    labels: readUserLabels(labels),
-    createdAt: spec.createdAt ?? new Date((parts.supervisor?.Created ?? 0) * 1000).toISOString(),
-    user: spec.user ?? '',
-    workdir: spec.workdir ?? '',
+    image: spec.image,
+    labels: { ...spec.labels },
+    createdAt: spec.createdAt,
+    user: spec.user,
+    workdir: spec.workdir,
     ...(spec.cpu === undefined ? {} : { cpu: spec.cpu }),
     ...(spec.memory === undefined ? {} : { memory: spec.memory }),
   };

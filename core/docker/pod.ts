@@ -2,7 +2,8 @@ import type Docker from 'dockerode';
 import { SandboxError } from '../errors.ts';
 import { dockerStatus, tolerate } from './client.ts';
 import { baseLabels, containerName, EGRESS_NETWORK, LABEL, userLabels, volumeName } from './labels.ts';
-import { waitSupervisorReady } from './ready.ts';
+import { waitSupervisorReady, watchSupervisorBoot } from './ready.ts';
+import { supervisorEntrypoint } from '../supervisor/boot.ts';
 import { resolveUser } from './user.ts';
 
 export const PROXY_URL = 'http://127.0.0.1:3128';
@@ -46,6 +47,7 @@ async function createSupervisor(docker: Docker, spec: PodSpec): Promise<Docker.C
   return docker.createContainer({
     name: containerName(spec.name, 'supervisor'),
     Image: spec.supervisorImage,
+    ...supervisorEntrypoint(),
     Labels: {
       ...baseLabels(spec.name, spec.id, 'supervisor'),
       ...userLabels(spec.labels),
@@ -99,9 +101,11 @@ export async function createPod(
   progress: (m: string) => void,
   opts: { startAgent?: boolean } = {},
 ): Promise<void> {
-  for (const role of ['workspace', 'state'] as const) {
-    await docker.createVolume({ Name: volumeName(spec.name, role), Labels: baseLabels(spec.name, spec.id, role) });
-  }
+  await Promise.all(
+    (['workspace', 'state'] as const).map((role) =>
+      docker.createVolume({ Name: volumeName(spec.name, role), Labels: baseLabels(spec.name, spec.id, role) }),
+    ),
+  );
   let supervisor: Docker.Container;
   try {
     supervisor = await createSupervisor(docker, spec);
@@ -112,19 +116,24 @@ export async function createPod(
   }
   try {
     progress('starting supervisor');
-    await supervisor.start();
-    // The agent container is made and its user checked while the supervisor boots.
-    const [, agent] = await Promise.all([
-      waitSupervisorReady(docker, supervisor),
+    const startedAt = Date.now();
+    // The agent container is made and its user checked while the supervisor starts.
+    const [agent] = await Promise.all([
       createAgent(docker, spec, supervisor.id).then(async (c) => {
         await resolveUser(c, spec.user, spec.image);
         return c;
       }),
+      supervisor.start(),
     ]);
+    const boot = await watchSupervisorBoot(docker, supervisor, startedAt);
+    await boot.fenced;
     // A caller that attaches first starts the agent itself, so not a byte of its output is missed.
-    if (opts.startAgent === false) return;
-    progress('starting agent');
-    await agent.start();
+    if (opts.startAgent !== false) {
+      progress('starting agent');
+      await Promise.all([agent.start(), boot.ready]);
+    } else {
+      await boot.ready;
+    }
   } catch (err) {
     await removePod(docker, spec.name);
     throw err;
@@ -137,8 +146,9 @@ export async function startPod(docker: Docker, name: string): Promise<void> {
   const agent = docker.getContainer(containerName(name, 'agent'));
   await tolerate([304], () => agent.stop({ t: 0 }));
   await tolerate([304], () => supervisor.stop({ t: 2 }));
+  const startedAt = Date.now();
   await supervisor.start();
-  await waitSupervisorReady(docker, supervisor);
+  await waitSupervisorReady(docker, supervisor, startedAt);
   await agent.start();
 }
 

@@ -9,13 +9,24 @@ interface SupervisorLine {
   readonly message?: string;
 }
 
+export interface SupervisorBoot {
+  /** The fence is installed: the agent may start. */
+  readonly fenced: Promise<void>;
+  /** The proxy listens. */
+  readonly ready: Promise<void>;
+}
+
 /**
- * Waits for the supervisor's `ready` line from its current run (its time is after the container's
- * StartedAt), or fails with the supervisor's own last words if it exits first.
+ * Follows the supervisor's output from the run started at `startedAt` (this host's clock, taken just
+ * before the start call; earlier runs' lines are stamped before it) and resolves `fenced` and `ready`
+ * as their lines appear; both fail with the supervisor's own last words if it exits or stays silent.
  */
-export async function waitSupervisorReady(docker: Docker, container: Docker.Container, timeoutMs = 30_000): Promise<void> {
-  const info = await container.inspect();
-  const startedAt = Date.parse(info.State.StartedAt);
+export async function watchSupervisorBoot(
+  docker: Docker,
+  container: Docker.Container,
+  startedAt: number,
+  timeoutMs = 30_000,
+): Promise<SupervisorBoot> {
   const stream = (await container.logs({
     follow: true,
     stdout: true,
@@ -25,11 +36,21 @@ export async function waitSupervisorReady(docker: Docker, container: Docker.Cont
   const out = new PassThrough();
   docker.modem.demuxStream(stream, out, out);
   stream.on('end', () => out.end());
-  const lines = createInterface({ input: out });
+  const waiters = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  const promiseFor = (type: string): Promise<void> =>
+    new Promise<void>((resolve, reject) => waiters.set(type, { resolve, reject }));
+  const boot = { fenced: promiseFor('fence'), ready: promiseFor('ready') };
+  // Callers may await only one of them; the other's failure must not be unhandled.
+  boot.fenced.catch(() => undefined);
+  boot.ready.catch(() => undefined);
   const last: string[] = [];
-  const timer = setTimeout(() => lines.close(), timeoutMs);
-  try {
-    for await (const line of lines) {
+  const fail = (err: Error): void => {
+    for (const w of waiters.values()) w.reject(err);
+    waiters.clear();
+  };
+  const timer = setTimeout(() => out.end(), timeoutMs);
+  void (async () => {
+    for await (const line of createInterface({ input: out })) {
       last.push(line);
       if (last.length > 5) last.shift();
       let parsed: SupervisorLine;
@@ -38,15 +59,28 @@ export async function waitSupervisorReady(docker: Docker, container: Docker.Cont
       } catch {
         continue;
       }
-      if (parsed.time && Date.parse(parsed.time) < startedAt - 1) continue;
-      if (parsed.type === 'ready') return;
-      if (parsed.type === 'fatal') throw new SandboxError(`supervisor failed to start: ${parsed.message ?? 'unknown error'}`);
+      if (!parsed.time || Date.parse(parsed.time) < startedAt) continue;
+      if (parsed.type === 'fatal') {
+        fail(new SandboxError(`supervisor failed to start: ${parsed.message ?? 'unknown error'}`));
+        break;
+      }
+      const w = parsed.type === undefined ? undefined : waiters.get(parsed.type);
+      if (w) {
+        w.resolve();
+        waiters.delete(parsed.type!);
+      }
+      if (waiters.size === 0) break;
     }
-  } finally {
     clearTimeout(timer);
     stream.destroy?.();
-  }
-  throw new SandboxError(
-    `supervisor did not become ready within ${timeoutMs / 1000}s${last.length ? `; last output: ${last.join(' | ')}` : ''}`,
-  );
+    const tail = last.length ? `; last output: ${last.join(' | ')}` : '';
+    fail(new SandboxError(`supervisor did not become ready within ${timeoutMs / 1000}s${tail}`));
+  })();
+  return boot;
+}
+
+/** Waits until the supervisor's proxy is ready (used when restarting a pod). */
+export async function waitSupervisorReady(docker: Docker, container: Docker.Container, startedAt: number): Promise<void> {
+  const boot = await watchSupervisorBoot(docker, container, startedAt);
+  await boot.ready;
 }

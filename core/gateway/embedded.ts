@@ -6,7 +6,7 @@ import { asUnreachable, assertDockerReachable, dockerClient, dockerStatus, toler
 import { ensureImages, listImages } from '../docker/images/index.ts';
 import type { ImageProgress } from '../docker/images/index.ts';
 import { containerName, EGRESS_NETWORK, LABEL, MANAGED } from '../docker/labels.ts';
-import { listPodParts, toSandbox, type PodParts } from '../docker/inventory.ts';
+import { listPodParts, sandboxFromSpec, toSandbox, type PodParts } from '../docker/inventory.ts';
 import { createPod, removePod, startPod, stopPod, type PodSpec } from '../docker/pod.ts';
 import { execIn } from '../docker/exec.ts';
 import { attachMain } from '../docker/attach.ts';
@@ -117,14 +117,31 @@ export class EmbeddedGateway implements Gateway {
     await tolerate([404], () => this.docker.getNetwork(EGRESS_NETWORK).remove());
   }
 
+  private prepared: Promise<void> | undefined;
+
+  /** Engine reachable and network present: checked once per gateway object (a failure is retried). */
+  private prepare(): Promise<void> {
+    this.prepared ??= (async () => {
+      await assertDockerReachable(this.docker, this.endpoint.socketPath);
+      await this.ensureNetwork();
+    })().catch((err: unknown) => {
+      this.prepared = undefined;
+      throw err;
+    });
+    return this.prepared;
+  }
+
   async createSandbox(spec: SandboxSpec, opts: { progress?: Progress; startAgent?: boolean } = {}): Promise<Sandbox> {
     const progress = opts.progress ?? (() => undefined);
     const name = validateName(spec.name ?? randomName());
-    await this.start();
-    if ((await this.parts(name)).length > 0) {
+    await this.prepare();
+    const [existing, images] = await Promise.all([
+      this.parts(name),
+      ensureImages(this.docker, { onProgress: (e) => progress(imageProgressLine(e)) }),
+    ]);
+    if (existing.length > 0) {
       throw new SandboxError(`sandbox \`${name}\` already exists`, { exitCode: 2, hint: 'pick another --name or delete it first' });
     }
-    const images = await ensureImages(this.docker, { onProgress: (e) => progress(imageProgressLine(e)) });
     const image = spec.image ?? images.sandbox.tag;
     const config = await this.inspectImage(image);
     const workdir = spec.workdir ?? (config.WorkingDir && config.WorkingDir !== '/' ? config.WorkingDir : '/sandbox');
@@ -150,9 +167,9 @@ export class EmbeddedGateway implements Gateway {
       this.phase(name, 'error', err instanceof Error ? err.message : String(err));
       throw err;
     }
-    const created = await this.getSandbox(name);
-    this.phase(name, created.phase);
-    return created;
+    const phase = opts.startAgent === false ? 'provisioning' : 'ready';
+    this.phase(name, phase);
+    return sandboxFromSpec(pod, phase);
   }
 
   private async inspectImage(image: string): Promise<{ User?: string; WorkingDir?: string }> {
@@ -230,8 +247,14 @@ export class EmbeddedGateway implements Gateway {
   }
 
   async exec(name: string, opts: ExecOptions): Promise<number> {
-    await this.readySandbox(name);
-    return execIn(this.docker, this.docker.getContainer(containerName(name, 'agent')), opts);
+    try {
+      return await execIn(this.docker, this.docker.getContainer(containerName(name, 'agent')), opts);
+    } catch (err) {
+      // The fast path failed: say why in the sandbox's terms (not found, stopped, broken).
+      const status = dockerStatus(err);
+      if (status === 404 || status === 409) await this.readySandbox(name);
+      throw asUnreachable(err, this.endpoint.socketPath);
+    }
   }
 
   async attach(name: string, opts: AttachOptions): Promise<AttachResult> {

@@ -37,19 +37,30 @@ export interface FenceResult {
   readonly ipv6: 'installed' | 'no-ipv6';
 }
 
-/** Installs the fence or throws: the supervisor must not serve without it (fail closed). */
+/** The IPv4 fence is in place: its final REJECT rules are listed. */
+export function fenceInstalled(): boolean {
+  try {
+    const listed = execFileSync('iptables', ['-S', 'OUTPUT'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return listed.includes('--uid-owner 0') && listed.includes('REJECT');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes sure the fence is in place (the boot script normally installed it) or throws: the supervisor
+ * must not serve without it (fail closed).
+ */
 export function installFence(): FenceResult {
-  execFileSync('iptables-restore', [], { input: fenceRules(4), stdio: ['pipe', 'pipe', 'pipe'] });
+  if (!fenceInstalled()) execFileSync('iptables-restore', [], { input: fenceRules(4), stdio: ['pipe', 'pipe', 'pipe'] });
   let ipv6: FenceResult['ipv6'] = 'no-ipv6';
   try {
-    execFileSync('ip6tables-restore', [], { input: fenceRules(6), stdio: ['pipe', 'pipe', 'pipe'] });
+    const listed = execFileSync('ip6tables', ['-S', 'OUTPUT'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    if (!listed.includes('REJECT')) execFileSync('ip6tables-restore', [], { input: fenceRules(6), stdio: ['pipe', 'pipe', 'pipe'] });
     ipv6 = 'installed';
   } catch (err) {
-    // Without IPv6 addresses there is no IPv6 egress to fence; with them, a missing fence is fatal.
     if (ipv6Present()) throw err;
   }
-  // Read back: a fence that did not land must stop the supervisor.
-  const listed = execFileSync('iptables', ['-S', 'OUTPUT'], { encoding: 'utf8' });
-  if (!listed.includes('REJECT')) throw new Error('iptables fence did not install');
+  if (!fenceInstalled()) throw new Error('iptables fence did not install');
   return { ipv4: 'installed', ipv6 };
 }

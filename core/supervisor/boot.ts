@@ -1,0 +1,23 @@
+import { fenceRules } from './fence.ts';
+
+/**
+ * The supervisor container's entrypoint: install the fence from the shell first (tens of ms after start,
+ * before Node.js has even loaded) and say so, then hand over to the supervisor. The agent may start as
+ * soon as the `fence` line appears; the proxy's `ready` line follows while the agent boots.
+ */
+const SCRIPT = [
+  'now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }',
+  'fatal() { echo "{\\"type\\":\\"fatal\\",\\"time\\":\\"$(now)\\",\\"message\\":\\"$1\\"}"; exit 1; }',
+  'printf "%s" "$OPENSHELL_FENCE_V4" | iptables-restore || fatal "installing the IPv4 fence failed"',
+  // No IPv6 addresses means no IPv6 egress to fence; with addresses, a missing fence is fatal.
+  'printf "%s" "$OPENSHELL_FENCE_V6" | ip6tables-restore 2>/dev/null || [ ! -s /proc/net/if_inet6 ] || fatal "installing the IPv6 fence failed"',
+  'echo "{\\"type\\":\\"fence\\",\\"time\\":\\"$(now)\\"}"',
+  'exec node /opt/openshell/supervisor.mjs',
+].join('\n');
+
+export function supervisorEntrypoint(): { Entrypoint: string[]; Env: string[] } {
+  return {
+    Entrypoint: ['/bin/sh', '-c', SCRIPT],
+    Env: [`OPENSHELL_FENCE_V4=${fenceRules(4)}`, `OPENSHELL_FENCE_V6=${fenceRules(6)}`],
+  };
+}

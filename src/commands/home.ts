@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { openGateway, stderrProgress } from '../connect.ts';
+import { printData } from '../output.ts';
+import { SANDBOX_COLUMNS } from './sandbox-columns.ts';
+
+/** `openshell` with no command: start the local gateway and show where things stand. */
+export function registerHome(program: Command): void {
+  program.action(async () => {
+    const gateway = openGateway();
+    const status = await gateway.start({ progress: stderrProgress });
+    process.stdout.write(
+      `gateway ${status.name} (${status.location}): ${status.state}, Docker ${status.engineVersion ?? '?'}, ` +
+        `${status.sandboxes} sandbox(es), ${status.ready} ready\n`,
+    );
+    const sandboxes = await gateway.listSandboxes();
+    if (sandboxes.length > 0) printData(sandboxes, 'table', SANDBOX_COLUMNS);
+    else process.stdout.write('no sandboxes yet: `openshell sandbox create` makes one\n');
+    process.stdout.write('run `openshell --help` for every command\n');
+  });
+}
