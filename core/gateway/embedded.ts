@@ -15,7 +15,10 @@ import { streamLogs } from '../docker/logs.ts';
 import { refuseObviousRoot } from '../docker/user.ts';
 import { reconcile } from '../docker/reconcile.ts';
 import { randomName, validateName } from './names.ts';
+import type { Revision } from '../policy/index.ts';
 import type {
+  PolicySetOptions,
+  PolicySetResult,
   AttachOptions,
   AttachResult,
   ExecOptions,
@@ -267,6 +270,27 @@ export class EmbeddedGateway implements Gateway {
   async logs(name: string, opts: LogOptions): Promise<void> {
     await this.getSandbox(name);
     await streamLogs(this.docker, name, opts);
+  }
+
+  // The policy and traffic methods below are being built (issue 4); they fail loudly until then.
+  listPolicyRevisions(_name: string): Promise<Revision[]> {
+    return Promise.reject(new Error('policy revisions: not implemented yet'));
+  }
+
+  getPolicy(_name: string, _version?: number): Promise<Revision> {
+    return Promise.reject(new Error('policy get: not implemented yet'));
+  }
+
+  setPolicy(_name: string, _yaml: string, _opts: PolicySetOptions): Promise<PolicySetResult> {
+    return Promise.reject(new Error('policy set: not implemented yet'));
+  }
+
+  rollbackPolicy(_name: string, _version: number, _opts: PolicySetOptions): Promise<PolicySetResult> {
+    return Promise.reject(new Error('policy rollback: not implemented yet'));
+  }
+
+  watchTraffic(_name: string | undefined, _opts?: { readonly sinceSeq?: number }): () => void {
+    throw new Error('traffic: not implemented yet');
   }
 
   async upload(name: string, localPath: string, dest?: string): Promise<void> {

@@ -1,5 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { EventBus } from '../events/bus.ts';
+import type { PolicyStatusEvent, TrafficEvent } from '../events/traffic.ts';
+import type { ChangeMeta, Problem, Revision } from '../policy/index.ts';
 
 export type Phase = 'provisioning' | 'ready' | 'stopping' | 'stopped' | 'error' | 'deleting';
 
@@ -84,6 +86,20 @@ export interface GatewayEvents {
   'sandbox.phase': { readonly name: string; readonly phase: Phase; readonly reason?: string; readonly time: string };
   'sandbox.deleted': { readonly name: string; readonly time: string };
   'gateway.notice': { readonly message: string; readonly time: string };
+  /** Every egress decision of every watched sandbox (see `watchTraffic`). */
+  traffic: TrafficEvent;
+  'policy.status': PolicyStatusEvent;
+  'policy.revision': { readonly sandbox: string; readonly revision: Revision; readonly time: string };
+}
+
+export type PolicySetResult =
+  | { readonly ok: true; readonly revision: Revision; readonly changed: boolean }
+  | { readonly ok: false; readonly problems: readonly Problem[] };
+
+export interface PolicySetOptions extends ChangeMeta {
+  /** Resolve only once the supervisor reports this revision loaded or failed (or the timeout passes). */
+  readonly wait?: boolean;
+  readonly timeoutMs?: number;
 }
 
 /** The one interface the TUI and every headless command use; embedded today, served over HTTP later. */
@@ -106,6 +122,19 @@ export interface Gateway {
   /** Attaches to the agent's main process (what `sandbox connect` and `create` without --detach show). */
   attach(name: string, opts: AttachOptions): Promise<AttachResult>;
   logs(name: string, opts: LogOptions): Promise<void>;
+  /** Policy revisions of a sandbox, oldest first. */
+  listPolicyRevisions(name: string): Promise<Revision[]>;
+  /** One revision (default: the newest). */
+  getPolicy(name: string, version?: number): Promise<Revision>;
+  /** Validates YAML text and stores it as a new revision that reaches the running supervisor. */
+  setPolicy(name: string, yaml: string, opts: PolicySetOptions): Promise<PolicySetResult>;
+  /** A new revision equal to revision `version`. */
+  rollbackPolicy(name: string, version: number, opts: PolicySetOptions): Promise<PolicySetResult>;
+  /**
+   * Starts emitting `traffic` and `policy.status` events for one sandbox (or every sandbox) from the
+   * given cursor; returns a function that stops it.
+   */
+  watchTraffic(name: string | undefined, opts?: { readonly sinceSeq?: number }): () => void;
   upload(name: string, localPath: string, dest?: string): Promise<void>;
   download(name: string, path: string, localDest: string): Promise<void>;
 }
