@@ -11,6 +11,7 @@ export interface DenyBody {
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   403: 'Forbidden',
+  408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -27,6 +28,9 @@ export function denyResponse(status: number, body: DenyBody): string {
   );
 }
 
+/** Answers and closes; unread client bytes are drained so a half-open client cannot pin the socket. */
 export function sendDeny(socket: Socket, status: number, body: DenyBody): void {
   socket.end(denyResponse(status, body));
+  socket.resume();
+  socket.setTimeout(5_000, () => socket.destroy());
 }

@@ -1,38 +1,66 @@
-// Entry point of the supervisor container: fence first, then the proxy; any failure exits non-zero.
+// Entry point of the supervisor container: fence first, then policy, then the proxy; any failure exits non-zero.
+import { lookup } from 'node:dns/promises';
+import { connect } from 'node:net';
 import { installFence } from './fence.ts';
 import { startProxy } from './proxy.ts';
-import { sendDeny } from './deny.ts';
+import { addressDialer } from './dial.ts';
+import { Enforcer } from './enforcer.ts';
+import { EventSink } from './events.ts';
+import { FlowRegistry } from './flows.ts';
+import { Identifier } from './identity.ts';
+import { PolicyWatcher } from './policy-watch.ts';
+import { SockDiag } from './sockdiag.ts';
 
-function log(event: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
-}
+const STATE_DIR = process.env.OPENSHELL_STATE_DIR ?? '/var/lib/openshell';
+const LISTEN = { host: '127.0.0.1', port: 3128 };
 
 async function main(): Promise<void> {
   const fence = installFence();
-  log({ type: 'fence', ...fence });
-  const server = await startProxy({ host: '127.0.0.1', port: 3128 }, (req, socket) => {
-    // No policy engine in the supervisor yet: fail closed with upstream's deny body.
-    const what = req.method === 'CONNECT' ? `CONNECT ${req.host}:${req.port}` : `${req.method} ${req.target}`;
-    sendDeny(socket, 403, {
-      error: 'policy_denied',
-      detail: `${what} not permitted by policy`,
-      reason: 'network connections not allowed by policy',
-      host: req.host,
-      port: req.port,
-    });
-    log({ type: 'decision', action: 'deny', host: req.host, port: req.port, method: req.method });
+  const events = new EventSink({ dir: STATE_DIR, sandbox: process.env.OPENSHELL_SANDBOX_NAME ?? '' });
+  events.line({ type: 'fence', ...fence });
+  const flows = new FlowRegistry();
+  const enforcer = new Enforcer(STATE_DIR, events, flows);
+  // The first load is synchronous: no request is ever decided before the policy on disk is known.
+  const watcher = new PolicyWatcher(STATE_DIR, (change) => enforcer.apply(change));
+  watcher.start();
+  const diag = new SockDiag();
+  const identifier = new Identifier(undefined, undefined, process.pid, diag);
+  const server = await startProxy(LISTEN, {
+    enforcer,
+    events,
+    flows,
+    identify: (peer, proxy) => identifier.identify(peer, proxy),
+    resolve: async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address),
+    dial: addressDialer(),
   });
-  log({ type: 'ready', proxy: '127.0.0.1:3128' });
+  events.line({ type: 'ready', proxy: `${LISTEN.host}:${LISTEN.port}`, policyVersion: enforcer.version ?? null });
+  // Warms the netlink helper and says which socket lookup is in use (netlink, or the slow /proc/net/tcp).
+  void selfCheck(diag).then((method) => events.line({ type: 'identity', method }));
   const shutdown = (): void => {
+    watcher.stop();
     server.close();
-    log({ type: 'stopping' });
+    events.line({ type: 'stopping' });
+    events.close();
     process.exit(0);
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 }
 
+async function selfCheck(diag: SockDiag): Promise<'netlink' | 'procfs'> {
+  const socket = connect(LISTEN.port, LISTEN.host);
+  try {
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const found = await diag.lookup({ ip: LISTEN.host, port: socket.localPort ?? 0 }, { ip: LISTEN.host, port: LISTEN.port });
+    return found ? 'netlink' : 'procfs';
+  } catch {
+    return 'procfs';
+  } finally {
+    socket.destroy();
+  }
+}
+
 main().catch((err: unknown) => {
-  log({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+  process.stdout.write(JSON.stringify({ type: 'fatal', time: new Date().toISOString(), message: err instanceof Error ? err.message : String(err) }) + '\n');
   process.exit(1);
 });

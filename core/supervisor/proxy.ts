@@ -1,61 +1,64 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { sendDeny } from './deny.ts';
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { handleConnect, type TunnelDeps } from './connect.ts';
+import { denyResponse } from './deny.ts';
+import { handleHttp } from './forward.ts';
+import { MAX_HTTP_HEAD } from './head.ts';
+import type { Endpoint, IdentityResult } from './identity.ts';
 
-export interface ProxyRequest {
-  readonly method: string;
-  readonly target: string;
-  readonly host: string;
-  readonly port: number;
+export { parseRequestLine, type ProxyRequest } from './head.ts';
+
+export interface ProxyDeps extends TunnelDeps {
+  readonly identify: (peer: Endpoint, proxy: Endpoint) => Promise<IdentityResult>;
 }
 
-export type ProxyHandler = (req: ProxyRequest, socket: Socket, head: Buffer) => void;
-
-const MAX_HEAD = 8 * 1024;
-
-/** Parses the request line of a proxy request: CONNECT host:port or absolute-form http://host/…. */
-export function parseRequestLine(line: string): ProxyRequest | { error: string } {
-  const [method, target] = line.split(' ');
-  if (!method || !target) return { error: 'malformed request line' };
-  if (method === 'CONNECT') {
-    const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(target);
-    if (!m) return { error: `CONNECT target must be host:port, got ${target}` };
-    return { method, target, host: m[1]!.toLowerCase(), port: Number(m[2]) };
-  }
-  if (/^https:\/\//i.test(target)) return { error: 'Use CONNECT for HTTPS URLs' };
-  try {
-    const url = new URL(target);
-    if (url.protocol !== 'http:') return { error: `unsupported proxy target ${target}` };
-    return { method, target, host: url.hostname.toLowerCase(), port: Number(url.port || 80) };
-  } catch {
-    return { error: 'proxy requests must use absolute-form http:// URLs or CONNECT' };
-  }
-}
-
-/** Reads the request head, then hands the socket to the handler (one request per connection for now). */
-export function startProxy(listen: { host: string; port: number }, handler: ProxyHandler): Promise<Server> {
-  const server = createServer({ noDelay: true }, (socket) => {
-    let buf = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      buf = Buffer.concat([buf, chunk]);
-      const end = buf.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buf.length > MAX_HEAD) {
-          socket.off('data', onData);
-          sendDeny(socket, 431, { error: 'headers_too_large', detail: 'request headers exceed 8 KiB' });
-        }
-        return;
-      }
-      socket.off('data', onData);
-      const line = buf.subarray(0, buf.indexOf('\r\n')).toString('latin1');
-      const parsed = parseRequestLine(line);
-      if ('error' in parsed) {
-        sendDeny(socket, 400, { error: 'bad_request', detail: parsed.error });
-        return;
-      }
-      handler(parsed, socket, buf);
-    };
-    socket.on('data', onData);
-    socket.on('error', () => socket.destroy());
+/**
+ * The egress proxy: Node's HTTP parser reads heads (keep-alive, size limits, malformed input); every
+ * CONNECT and absolute-form request then goes through the admission pipeline. The caller is identified
+ * once per connection, when its first request arrives: a descriptor handed to another process before
+ * that is seen (and refused as ambiguous when the binaries differ).
+ */
+export function startProxy(listen: { host: string; port: number }, deps: ProxyDeps): Promise<Server> {
+  const identities = new WeakMap<Socket, Promise<IdentityResult>>();
+  const identityOf = (socket: Socket): Promise<IdentityResult> => {
+    let id = identities.get(socket);
+    if (!id) {
+      id = deps.identify(
+        { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+        { ip: socket.localAddress ?? listen.host, port: socket.localPort ?? listen.port },
+      );
+      identities.set(socket, id);
+    }
+    return id;
+  };
+  // Absolute-form requests name their host in the URL; a missing Host header is not the client's error here.
+  const server = createServer({ requireHostHeader: false, maxHeaderSize: MAX_HTTP_HEAD, noDelay: true, headersTimeout: 15_000, requestTimeout: 0, keepAliveTimeout: 30_000 });
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
+  server.on('connect', (req, socket: Socket, head: Buffer) => {
+    // Bytes after the head wait in the socket while the caller is identified.
+    socket.pause();
+    identityOf(socket)
+      .then((id) => handleConnect(req, socket, head, id, deps))
+      .catch(() => socket.destroy());
+  });
+  server.on('request', (req, res) => {
+    identityOf(req.socket)
+      .then((id) => handleHttp(req, res, id, deps))
+      .catch(() => res.destroy());
+  });
+  server.on('upgrade', (req, socket: Socket) => {
+    socket.end(denyResponse(400, { error: 'bad_request', detail: 'protocol upgrades are not proxied as plain HTTP; use CONNECT' }));
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    socket.end(
+      denyResponse(tooLarge ? 431 : timeout ? 408 : 400, {
+        error: tooLarge ? 'headers_too_large' : 'bad_request',
+        detail: tooLarge ? `request head exceeds ${MAX_HTTP_HEAD} bytes` : `malformed request (${err.code ?? err.message})`,
+      }),
+    );
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,89 @@
+import { request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { admit } from './admit.ts';
+import type { TunnelDeps } from './connect.ts';
+import type { DenyBody } from './deny.ts';
+import { endToEndHeaders, parseRequestLine, originForm } from './head.ts';
+import type { IdentityResult } from './identity.ts';
+
+/**
+ * Absolute-form plain HTTP (`GET http://host/path`): each request is admitted on its own (the client
+ * connection stays keep-alive), sent upstream in origin form over a freshly dialed, checked address.
+ */
+export async function handleHttp(req: IncomingMessage, res: ServerResponse, identity: IdentityResult, deps: TunnelDeps): Promise<void> {
+  const target = req.url ?? '';
+  const parsed = parseRequestLine(`${req.method ?? ''} ${target}`);
+  if ('error' in parsed) return reply(res, 400, { error: 'bad_request', detail: parsed.error });
+  const { host, port } = parsed;
+  const path = originForm(target);
+  const a = await admit({ what: `${parsed.method} ${target}`, host, port, method: parsed.method, path, identity }, deps);
+  if (!a.ok) return reply(res, a.status, a.body);
+  const started = performance.now();
+  let bytesIn = 0;
+  let revoked: string | undefined;
+  const client = req.socket;
+  const unregister = deps.flows.add({
+    host,
+    port,
+    ip: a.ip,
+    binary: identity.binary,
+    ancestors: identity.ancestors ?? [],
+    close: (why) => {
+      revoked = why;
+      a.upstream.destroy();
+      client.destroy();
+    },
+  });
+  const done = (): void => {
+    unregister();
+    deps.events.flowEnd(a.seq, {
+      bytesIn,
+      bytesOut: a.upstream.bytesWritten,
+      durationMs: Math.round(performance.now() - started),
+      ...(revoked === undefined ? {} : { reason: revoked }),
+    });
+  };
+  const upstreamReq = request({
+    createConnection: () => a.upstream,
+    method: parsed.method,
+    path,
+    headers: { ...toHeaderObject(endToEndHeaders(req.rawHeaders)), connection: 'close' },
+    setHost: false,
+  });
+  upstreamReq.on('response', (up) => {
+    res.writeHead(up.statusCode ?? 502, up.statusMessage, toHeaderObject(endToEndHeaders(up.rawHeaders)));
+    up.on('data', (c: Buffer) => (bytesIn += c.length));
+    up.pipe(res);
+    up.on('error', () => res.destroy());
+  });
+  upstreamReq.on('error', (err) => {
+    if (!res.headersSent) reply(res, 502, { error: 'upstream_unreachable', detail: `connection to ${host}:${port} failed (${err.message})` });
+    else res.destroy();
+  });
+  res.once('close', () => {
+    a.upstream.destroy();
+    done();
+  });
+  req.pipe(upstreamReq);
+}
+
+/** Raw pairs → a header object; repeated names become arrays, first spelling kept. */
+function toHeaderObject(pairs: readonly string[]): OutgoingHttpHeaders {
+  const out: Record<string, string | string[]> = {};
+  const names = new Map<string, string>();
+  for (let i = 0; i < pairs.length; i += 2) {
+    const lower = pairs[i]!.toLowerCase();
+    const name = names.get(lower) ?? pairs[i]!;
+    names.set(lower, name);
+    const prev = out[name];
+    out[name] = prev === undefined ? pairs[i + 1]! : [...(Array.isArray(prev) ? prev : [prev]), pairs[i + 1]!];
+  }
+  return out;
+}
+
+/** Proxy errors close the connection (upstream's behaviour), with the JSON deny body. */
+export function reply(res: ServerResponse, status: number, body: DenyBody): void {
+  const json = JSON.stringify(body);
+  res.shouldKeepAlive = false;
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json), Connection: 'close' });
+  res.end(json);
+}

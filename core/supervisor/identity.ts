@@ -1,0 +1,158 @@
+import { findClientSocket, parseProcNetTcp } from './procnet.ts';
+import { holdsSocket, procReader, type ProcReader } from './procfs.ts';
+import type { SockDiag } from './sockdiag.ts';
+import { TofuCache } from './tofu.ts';
+
+/**
+ * Who opened a proxy connection (DESIGN.md, upstream §2.2): peer port → client socket inode in
+ * /proc/net/tcp{,6} → the process holding `socket:[inode]` → its kernel-resolved executable and ancestors.
+ */
+
+export interface Identity {
+  readonly ok: true;
+  readonly binary: string;
+  readonly pid: number;
+  /** Executables of the ancestors, nearest first. */
+  readonly ancestors: readonly string[];
+  /** argv of the process: logged, never trusted. */
+  readonly cmdline: readonly string[];
+  readonly hash: string;
+}
+
+export interface IdentityFailure {
+  readonly ok: false;
+  readonly error: 'identity_unknown' | 'identity_ambiguous' | 'binary_tampered';
+  readonly reason: string;
+  readonly binary: string;
+  readonly pid?: number;
+  readonly ancestors?: readonly string[];
+  readonly cmdline?: readonly string[];
+}
+
+export type IdentityResult = Identity | IdentityFailure;
+
+export interface Endpoint {
+  readonly ip: string;
+  readonly port: number;
+}
+
+const MRU_SIZE = 32;
+const MAX_ANCESTORS = 32;
+
+export class Identifier {
+  /** Recent socket owners first: long-lived clients (an agent's HTTP pool) are found without a full scan. */
+  private readonly recent: number[] = [];
+  private readonly stopAt: ReadonlySet<number>;
+
+  constructor(
+    private readonly proc: ProcReader = procReader(),
+    readonly tofu: TofuCache = new TofuCache(),
+    selfPid: number = process.pid,
+    /** Fast socket lookup; without it (or when it fails) /proc/net/tcp is read. */
+    private readonly diag: SockDiag | null = null,
+  ) {
+    this.stopAt = new Set([0, 1, selfPid]);
+  }
+
+  async identify(peer: Endpoint, proxy: Endpoint): Promise<IdentityResult> {
+    const pending = this.diag?.lookup(peer, proxy);
+    // Listed while the helper answers: the two costs overlap instead of adding up.
+    const pids = this.proc.pids();
+    const found = (await pending) ?? this.socketFromProc(peer, proxy);
+    return this.identifyInode(found?.inode ?? null, peer, found?.uid, pids);
+  }
+
+  /** The slow path: /proc/net/tcp first (the proxy listens on IPv4), tcp6 only when that misses. */
+  socketFromProc(peer: Endpoint, proxy: Endpoint): { inode: number; uid: number } | null {
+    return (
+      findClientSocket(parseProcNetTcp(this.proc.netTcp(4)), peer, proxy) ??
+      findClientSocket(parseProcNetTcp(this.proc.netTcp(6)), peer, proxy)
+    );
+  }
+
+  /** Everything after the socket is known: holder, executable, ancestors, sharing and TOFU checks. */
+  async identifyInode(inode: number | null, peer: Endpoint, uid?: number, pids?: number[]): Promise<IdentityResult> {
+    const unknown = (reason: string): IdentityFailure => ({ ok: false, error: 'identity_unknown', reason, binary: '' });
+    if (inode === null) return unknown(`no socket for ${peer.ip}:${peer.port} in this namespace (the client closed it, or it is outside)`);
+    const link = `socket:[${inode}]`;
+    const owner = this.findOwner(link, uid, pids ?? this.proc.pids());
+    if (owner === null) return unknown(`no process holds ${link} (it exited, or it is outside this pid namespace)`);
+    const chain = this.ancestorsOf(owner);
+    const binary = this.proc.exe(owner);
+    const cmdline = this.proc.cmdline(owner) ?? [];
+    if (binary === null) return unknown(`process ${owner} exited before it could be identified`);
+    const ancestors = chain.map((p) => this.proc.exe(p) ?? '');
+    const seen = { pid: owner, ancestors, cmdline };
+    const others = this.otherHolders(owner, chain, link);
+    for (const pid of others) {
+      const exe = this.proc.exe(pid);
+      if (exe !== null && exe !== binary)
+        return { ok: false, error: 'identity_ambiguous', binary, ...seen, reason: `ambiguous shared socket ownership: ${link} is held by \`${binary}\` (pid ${owner}) and \`${exe}\` (pid ${pid})` };
+    }
+    let hash = '';
+    for (const [pid, exe] of [[owner, binary] as const, ...chain.map((p, i) => [p, ancestors[i]!] as const)]) {
+      if (exe === '') continue;
+      let t;
+      try {
+        t = await this.tofu.check(exe, `${this.proc.root}/${pid}/exe`);
+      } catch {
+        return unknown(`could not read the executable of process ${pid}`);
+      }
+      if (!t.ok) return { ok: false, error: 'binary_tampered', binary, ...seen, reason: t.reason };
+      if (pid === owner) hash = t.hash;
+    }
+    return { ok: true, binary, ...seen, hash };
+  }
+
+  /**
+   * Recent owners, then newest pids first (a client just started has a high pid), those running as the
+   * socket's creator before the rest (a stat is cheaper than listing descriptors); stops at the first holder.
+   */
+  private findOwner(link: string, uid: number | undefined, listed: number[]): number | null {
+    for (const pid of this.recent) if (holdsSocket(this.proc, pid, link)) return this.remember(pid);
+    const pids = listed.sort((a, b) => b - a);
+    const skip = new Set([...this.recent, ...this.stopAt]);
+    const later: number[] = [];
+    for (const pid of pids) {
+      if (skip.has(pid)) continue;
+      if (uid !== undefined && this.proc.uid(pid) !== uid) later.push(pid);
+      else if (holdsSocket(this.proc, pid, link)) return this.remember(pid);
+    }
+    for (const pid of later) if (holdsSocket(this.proc, pid, link)) return this.remember(pid);
+    return null;
+  }
+
+  private remember(pid: number): number {
+    const i = this.recent.indexOf(pid);
+    if (i >= 0) this.recent.splice(i, 1);
+    this.recent.unshift(pid);
+    if (this.recent.length > MRU_SIZE) this.recent.pop();
+    return pid;
+  }
+
+  private ancestorsOf(pid: number): number[] {
+    const chain: number[] = [];
+    let cur = this.proc.ppid(pid);
+    while (cur !== null && !this.stopAt.has(cur) && chain.length < MAX_ANCESTORS) {
+      chain.push(cur);
+      cur = this.proc.ppid(cur);
+    }
+    return chain;
+  }
+
+  /**
+   * Other holders among the owner's relatives: a socket is shared by fork (descendants) or handed to a
+   * parent. Descriptors passed to unrelated processes (SCM_RIGHTS) are not searched here.
+   */
+  private otherHolders(owner: number, chain: readonly number[], link: string): number[] {
+    const out: number[] = [];
+    for (const pid of chain) if (holdsSocket(this.proc, pid, link)) out.push(pid);
+    const queue = this.proc.children(owner);
+    for (let i = 0; i < queue.length && i < 256; i++) {
+      const pid = queue[i]!;
+      if (holdsSocket(this.proc, pid, link)) out.push(pid);
+      queue.push(...this.proc.children(pid));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,97 @@
+import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { parseRevision, POLICY_FILE, type ActivePolicy } from './policy-file.ts';
+
+/** A load outcome: a new revision in force, or a failure (the previous revision stays in force). */
+export type PolicyChange =
+  | { readonly status: 'loaded'; readonly revision: ActivePolicy }
+  | { readonly status: 'failed'; readonly version: number | null; readonly error: string };
+
+const POLL_MS = 250;
+const TORN_RETRY_MS = 100;
+const TORN_RETRIES = 3;
+
+/**
+ * Watches `<dir>/policy.json`: fs.watch on the directory for speed, a stat poll because watch events are
+ * lost on some volumes. Same-hash revisions are not reloaded; torn reads are retried before they fail.
+ */
+export class PolicyWatcher {
+  private signature = '';
+  private currentHash: string | null = null;
+  private lastFailed = '';
+  private tornTries = 0;
+  private watcher: FSWatcher | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private readonly file: string;
+
+  constructor(
+    private readonly dir: string,
+    private readonly onChange: (change: PolicyChange) => void,
+  ) {
+    this.file = join(dir, POLICY_FILE);
+  }
+
+  /** Loads synchronously once (so the first decision already has the policy), then watches. */
+  start(): void {
+    this.check();
+    try {
+      this.watcher = watch(this.dir, { persistent: false }, (_event, name) => {
+        if (name === null || String(name) === POLICY_FILE) this.check();
+      });
+      this.watcher.on('error', () => this.watcher?.close());
+    } catch {
+      // The poll alone still brings new revisions in within its period.
+    }
+    this.poll = setInterval(() => this.check(), POLL_MS);
+    this.poll.unref();
+  }
+
+  stop(): void {
+    this.watcher?.close();
+    if (this.poll) clearInterval(this.poll);
+    if (this.retry) clearTimeout(this.retry);
+  }
+
+  /** Reads the file if its stat signature changed (or a torn read asked for another look). */
+  check(force = false): void {
+    let sig: string;
+    try {
+      const s = statSync(this.file);
+      sig = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+    } catch {
+      return; // No file: whatever is in force (nothing at boot: deny all) stays.
+    }
+    if (sig === this.signature && !force) return;
+    this.signature = sig;
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch {
+      this.signature = '';
+      return;
+    }
+    const parsed = parseRevision(text);
+    if (parsed.ok) {
+      this.tornTries = 0;
+      this.lastFailed = '';
+      if (parsed.revision.hash === this.currentHash) return;
+      this.currentHash = parsed.revision.hash;
+      this.onChange({ status: 'loaded', revision: parsed.revision });
+      return;
+    }
+    if (parsed.torn && this.tornTries < TORN_RETRIES) {
+      this.tornTries++;
+      if (this.retry) clearTimeout(this.retry);
+      this.retry = setTimeout(() => this.check(true), TORN_RETRY_MS);
+      this.retry.unref();
+      return;
+    }
+    this.tornTries = 0;
+    // A failure is reported once per distinct file, not on every poll.
+    const key = `${parsed.version}:${parsed.error}`;
+    if (key === this.lastFailed) return;
+    this.lastFailed = key;
+    this.onChange({ status: 'failed', version: parsed.version, error: parsed.error });
+  }
+}

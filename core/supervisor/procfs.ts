@@ -1,0 +1,72 @@
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+
+/** Small readers over `/proc` for one process. Every reader returns null when the process is gone. */
+
+export interface ProcReader {
+  readonly root: string;
+  pids(): number[];
+  fds(pid: number): string[] | null;
+  /** Owner of `/proc/<pid>` (the process's effective uid). */
+  uid(pid: number): number | null;
+  fdLink(pid: number, fd: string): string | null;
+  exe(pid: number): string | null;
+  ppid(pid: number): number | null;
+  cmdline(pid: number): string[] | null;
+  /** Direct children of every thread of `pid` (needs CONFIG_PROC_CHILDREN; empty without it). */
+  children(pid: number): number[];
+  netTcp(family: 4 | 6): string;
+}
+
+function tryOr<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch {
+    return null;
+  }
+}
+
+export function procReader(root = '/proc'): ProcReader {
+  return {
+    root,
+    pids: () => {
+      const out: number[] = [];
+      for (const name of readdirSync(root)) {
+        const c = name.charCodeAt(0);
+        if (c >= 48 && c <= 57) out.push(Number(name));
+      }
+      return out;
+    },
+    fds: (pid) => tryOr(() => readdirSync(`${root}/${pid}/fd`)),
+    uid: (pid) => tryOr(() => statSync(`${root}/${pid}`).uid),
+    fdLink: (pid, fd) => tryOr(() => readlinkSync(`${root}/${pid}/fd/${fd}`)),
+    exe: (pid) => tryOr(() => readlinkSync(`${root}/${pid}/exe`)),
+    ppid: (pid) =>
+      tryOr(() => {
+        const status = readFileSync(`${root}/${pid}/status`, 'latin1');
+        const m = /\nPPid:\s+(\d+)/.exec(status);
+        return m ? Number(m[1]) : null;
+      }),
+    cmdline: (pid) =>
+      tryOr(() => {
+        const raw = readFileSync(`${root}/${pid}/cmdline`, 'utf8');
+        return raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+      }),
+    children: (pid) => {
+      const out: number[] = [];
+      for (const tid of tryOr(() => readdirSync(`${root}/${pid}/task`)) ?? []) {
+        const text = tryOr(() => readFileSync(`${root}/${pid}/task/${tid}/children`, 'latin1')) ?? '';
+        for (const c of text.split(' ')) if (c.trim() !== '') out.push(Number(c));
+      }
+      return out;
+    },
+    netTcp: (family) => tryOr(() => readFileSync(`${root}/net/${family === 4 ? 'tcp' : 'tcp6'}`, 'latin1')) ?? '',
+  };
+}
+
+/** Whether `pid` holds `socket:[inode]` among its open descriptors. */
+export function holdsSocket(proc: ProcReader, pid: number, link: string): boolean {
+  const fds = proc.fds(pid);
+  if (!fds) return false;
+  for (const fd of fds) if (proc.fdLink(pid, fd) === link) return true;
+  return false;
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventSink } from '../../../core/supervisor/events.ts';
+
+const decision = { layer: 'l4', action: 'deny', binary: '/usr/bin/curl', host: 'x.example.com', port: 443, rule: null, reason: 'no' } as const;
+
+describe('the event sink', () => {
+  it('keeps seq increasing across restarts, even after a crash that lost the last save', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'events-'));
+    const out: string[] = [];
+    const a = new EventSink({ dir, sandbox: 's', write: (l) => out.push(l) });
+    const seqs = Array.from({ length: 150 }, () => a.decision(decision));
+    // No close(): as if the supervisor was killed.
+    const b = new EventSink({ dir, sandbox: 's', write: (l) => out.push(l) });
+    expect(b.decision(decision)).toBeGreaterThan(seqs.at(-1)!);
+    b.close();
+    const c = new EventSink({ dir, sandbox: 's', write: () => undefined });
+    expect(c.decision(decision)).toBeGreaterThan(seqs.at(-1)! + 1);
+    const line = JSON.parse(out[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({ type: 'decision', seq: seqs[0], sandbox: 's', action: 'deny' });
+    expect(Date.parse(String(line.time))).toBeGreaterThan(0);
+  });
+
+  it('appends the same lines to events.jsonl and rotates it at the size bound', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'events-'));
+    const out: string[] = [];
+    const sink = new EventSink({ dir, sandbox: 's', write: (l) => out.push(l), rotateBytes: 4096 });
+    const seq = sink.decision(decision);
+    sink.flowEnd(seq, { bytesIn: 1, bytesOut: 2, durationMs: 3 });
+    expect(readFileSync(join(dir, 'events.jsonl'), 'utf8')).toBe(out.join(''));
+    for (let i = 0; i < 40; i++) sink.decision(decision);
+    sink.close();
+    expect(existsSync(join(dir, 'events.1.jsonl'))).toBe(true);
+    expect(statSync(join(dir, 'events.jsonl')).size).toBeLessThanOrEqual(4096);
+  });
+});

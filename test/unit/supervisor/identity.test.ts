@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, realpathSync, symlinkSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Identifier } from '../../../core/supervisor/identity.ts';
+import { procReader, type ProcReader } from '../../../core/supervisor/procfs.ts';
+import { SockDiag } from '../../../core/supervisor/sockdiag.ts';
+import { TofuCache } from '../../../core/supervisor/tofu.ts';
+
+let server: Server | undefined;
+const children: ChildProcess[] = [];
+afterEach(() => {
+  server?.close();
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+
+/** Starts `exe` as a client that connects to a local listener and waits; resolves with the accepted socket. */
+async function clientVia(exe: string): Promise<{ socket: Socket; child: ChildProcess }> {
+  server = createServer();
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const accepted = new Promise<Socket>((r) => server!.once('connection', r));
+  const child = spawn(exe, ['-e', `require("net").connect(${port}, "127.0.0.1"); setTimeout(() => {}, 30000)`, 'script-arg'], { stdio: 'ignore' });
+  children.push(child);
+  return { socket: await accepted, child };
+}
+
+const ends = (s: Socket) => [
+  { ip: s.remoteAddress!, port: s.remotePort! },
+  { ip: s.localAddress!, port: s.localPort! },
+] as const;
+
+describe('binary identity from /proc', () => {
+  it('finds the process behind an accepted connection, its kernel-resolved executable and ancestors', async () => {
+    const { socket, child } = await clientVia(process.execPath);
+    const id = await new Identifier(procReader(), new TofuCache(), -1).identify(...ends(socket));
+    expect(id).toMatchObject({ ok: true, binary: realpathSync(process.execPath), pid: child.pid });
+    expect(id.ok && id.ancestors[0]).toBe(realpathSync('/proc/self/exe'));
+    expect(id.cmdline).toContain('script-arg');
+    expect(id.ok && id.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('follows symlinks: a link to the binary is judged as the binary', async () => {
+    const link = join(mkdtempSync(join(tmpdir(), 'ident-')), 'my-node');
+    symlinkSync(process.execPath, link);
+    const { socket } = await clientVia(link);
+    const id = await new Identifier(procReader(), new TofuCache(), -1).identify(...ends(socket));
+    expect(id).toMatchObject({ ok: true, binary: realpathSync(process.execPath) });
+    expect(id.cmdline?.[0]).toBe(link);
+  });
+
+  it('finds the same process through the netlink lookup as through /proc/net/tcp', async () => {
+    const { socket, child } = await clientVia(process.execPath);
+    const diag = new SockDiag();
+    const found = await diag.lookup(...ends(socket));
+    const viaProc = new Identifier(procReader(), new TofuCache(), -1).socketFromProc(...ends(socket))?.inode;
+    diag.close();
+    expect(found?.inode).toBe(viaProc);
+    const id = await new Identifier(procReader(), new TofuCache(), -1, new SockDiag()).identify(...ends(socket));
+    expect(id).toMatchObject({ ok: true, pid: child.pid });
+  });
+
+  it('says who is unknown when no socket matches', async () => {
+    const id = await new Identifier().identify({ ip: '127.0.0.1', port: 1 }, { ip: '127.0.0.1', port: 2 });
+    expect(id).toMatchObject({ ok: false, error: 'identity_unknown', binary: '' });
+  });
+
+  it('denies a socket shared by processes with different executables as ambiguous', async () => {
+    const tcp = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   1: 0100007F:A3F2 0100007F:0C38 01 00000000:00000000 00:00000000 00000000  1000        0 555 1 0 20 4 30 10 -1`;
+    const fds: Record<number, string[]> = { 10: ['socket:[555]'], 11: ['socket:[555]'], 12: [] };
+    const exe: Record<number, string> = { 10: '/usr/bin/python3.11', 11: '/usr/bin/curl', 12: '/usr/bin/bash' };
+    const ppid: Record<number, number> = { 11: 10, 10: 12, 12: 0 };
+    const fake: ProcReader = {
+      root: '/nonexistent',
+      pids: () => [10, 11, 12],
+      fds: (pid) => (fds[pid] ?? []).map((_, i) => String(i)),
+      uid: () => 1000,
+      fdLink: (pid, fd) => fds[pid]?.[Number(fd)] ?? null,
+      exe: (pid) => exe[pid] ?? null,
+      ppid: (pid) => ppid[pid] ?? null,
+      cmdline: () => ['x'],
+      children: (pid) => Object.entries(ppid).filter(([, p]) => p === pid).map(([c]) => Number(c)),
+      netTcp: (f) => (f === 4 ? tcp : ''),
+    };
+    const id = await new Identifier(fake, new TofuCache({ stat: () => ({ size: 1, mtimeMs: 1, ctimeMs: 1, dev: 1, ino: 1 }), hash: () => Promise.resolve('sha256:x') }), -1).identify(
+      { ip: '127.0.0.1', port: 0xa3f2 },
+      { ip: '127.0.0.1', port: 3128 },
+    );
+    expect(id).toMatchObject({ ok: false, error: 'identity_ambiguous', binary: '/usr/bin/curl', pid: 11 });
+    expect(id.ok ? '' : id.reason).toContain('/usr/bin/python3.11');
+  });
+});
+
+describe('the netlink socket lookup', () => {
+  it('answers null (so /proc/net/tcp is used) when its helper cannot run', async () => {
+    const diag = new SockDiag('/nonexistent/python3');
+    expect(await diag.lookup({ ip: '127.0.0.1', port: 1 }, { ip: '127.0.0.1', port: 2 })).toBeNull();
+    expect(await diag.lookup({ ip: '127.0.0.1', port: 1 }, { ip: '127.0.0.1', port: 2 })).toBeNull();
+    diag.close();
+  });
+
+  it('answers null for a tuple with no socket', async () => {
+    const diag = new SockDiag();
+    expect(await diag.lookup({ ip: '127.0.0.1', port: 1 }, { ip: '127.0.0.1', port: 2 })).toBeNull();
+    diag.close();
+  });
+});
