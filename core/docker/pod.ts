@@ -5,6 +5,9 @@ import { baseLabels, containerName, EGRESS_NETWORK, LABEL, userLabels, volumeNam
 import { waitSupervisorReady, watchSupervisorBoot } from './ready.ts';
 import { supervisorEntrypoint } from '../supervisor/boot.ts';
 import { resolveUser } from './user.ts';
+import { seccompSecurityOpt } from './seccomp.ts';
+import { tmpfsMounts, type FilesystemPlan } from './static-policy.ts';
+import { seedStateBoot, writeStateFiles, type StateFile } from './policy-volume.ts';
 
 export const PROXY_URL = 'http://127.0.0.1:3128';
 
@@ -23,6 +26,8 @@ export interface PodSpec {
   /** The agent's main process; empty means a login shell that `sandbox connect` attaches to. */
   readonly command: readonly string[];
   readonly createdAt: string;
+  /** From the policy's static sections; absent on pods made before policies (writable root, as then). */
+  readonly filesystem?: FilesystemPlan;
 }
 
 /** The default main process: a login shell held in the container's PTY, started again if the user exits it. */
@@ -43,11 +48,18 @@ function agentEnv(spec: PodSpec): string[] {
   return Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }
 
-async function createSupervisor(docker: Docker, spec: PodSpec): Promise<Docker.Container> {
+/** The initial policy and revision files; `policy.json` must be on the volume before the supervisor reads it. */
+export interface PodState {
+  readonly files: readonly StateFile[];
+}
+
+async function createSupervisor(docker: Docker, spec: PodSpec, seed: { Entrypoint: string[]; Env: string[] } | null): Promise<Docker.Container> {
+  const boot = seed ?? supervisorEntrypoint();
   return docker.createContainer({
     name: containerName(spec.name, 'supervisor'),
     Image: spec.supervisorImage,
-    ...supervisorEntrypoint(),
+    Entrypoint: boot.Entrypoint,
+    Env: [...boot.Env, `OPENSHELL_SANDBOX_NAME=${spec.name}`],
     Labels: {
       ...baseLabels(spec.name, spec.id, 'supervisor'),
       ...userLabels(spec.labels),
@@ -69,6 +81,7 @@ async function createSupervisor(docker: Docker, spec: PodSpec): Promise<Docker.C
 }
 
 async function createAgent(docker: Docker, spec: PodSpec, supervisorId: string): Promise<Docker.Container> {
+  const fs = spec.filesystem;
   return docker.createContainer({
     name: containerName(spec.name, 'agent'),
     Image: spec.image,
@@ -84,12 +97,15 @@ async function createAgent(docker: Docker, spec: PodSpec, supervisorId: string):
       NetworkMode: `container:${supervisorId}`,
       PidMode: `container:${supervisorId}`,
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
+      SecurityOpt: ['no-new-privileges', ...(fs ? [seccompSecurityOpt()] : [])],
+      ...(fs ? { ReadonlyRootfs: true, Tmpfs: tmpfsMounts(fs) } : {}),
       PidsLimit: 1024,
       ...(spec.memory === undefined ? {} : { Memory: spec.memory, MemorySwap: spec.memory }),
       ...(spec.cpu === undefined ? {} : { NanoCpus: Math.round(spec.cpu * 1e9) }),
       RestartPolicy: { Name: 'no' },
-      Mounts: [{ Type: 'volume', Source: volumeName(spec.name, 'workspace'), Target: spec.workdir }],
+      Mounts: [
+        { Type: 'volume', Source: volumeName(spec.name, 'workspace'), Target: spec.workdir, ReadOnly: fs?.workspace === 'ro' },
+      ],
     },
   });
 }
@@ -99,8 +115,12 @@ export async function createPod(
   docker: Docker,
   spec: PodSpec,
   progress: (m: string) => void,
-  opts: { startAgent?: boolean } = {},
+  opts: { startAgent?: boolean; state?: PodState } = {},
 ): Promise<void> {
+  const files = opts.state?.files ?? [];
+  // The usual path: the boot script writes the files itself, so no engine round trip is added before start.
+  const seed = files.length > 0 ? seedStateBoot(supervisorEntrypoint(), files) : null;
+  const beforeStart = seed ? [] : files;
   await Promise.all(
     (['workspace', 'state'] as const).map((role) =>
       docker.createVolume({ Name: volumeName(spec.name, role), Labels: baseLabels(spec.name, spec.id, role) }),
@@ -108,7 +128,7 @@ export async function createPod(
   );
   let supervisor: Docker.Container;
   try {
-    supervisor = await createSupervisor(docker, spec);
+    supervisor = await createSupervisor(docker, spec, seed);
   } catch (err) {
     if (dockerStatus(err) === 409) throw new SandboxError(`sandbox \`${spec.name}\` already exists`, { exitCode: 2 });
     await removePod(docker, spec.name);
@@ -117,13 +137,14 @@ export async function createPod(
   try {
     progress('starting supervisor');
     const startedAt = Date.now();
-    // The agent container is made and its user checked while the supervisor starts.
+    // The agent container is made and its user checked while the supervisor starts. Either way the policy
+    // is on the state volume before the supervisor reads it, so enforcement starts with the first packet.
     const [agent] = await Promise.all([
       createAgent(docker, spec, supervisor.id).then(async (c) => {
         await resolveUser(c, spec.user, spec.image);
         return c;
       }),
-      supervisor.start(),
+      (beforeStart.length > 0 ? writeStateFiles(supervisor, beforeStart) : Promise.resolve()).then(() => supervisor.start()),
     ]);
     const boot = await watchSupervisorBoot(docker, supervisor, startedAt);
     await boot.fenced;

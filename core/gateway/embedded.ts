@@ -16,7 +16,12 @@ import { refuseObviousRoot } from '../docker/user.ts';
 import { reconcile } from '../docker/reconcile.ts';
 import { randomName, validateName } from './names.ts';
 import type { Revision } from '../policy/index.ts';
+import { filesystemPlan, policyUser } from '../docker/static-policy.ts';
+import { initialPolicy, PolicyState, stateFiles } from './policy-state.ts';
+import { deliver, type PolicyDeps } from './policy-ops.ts';
+import { watchTraffic } from './traffic.ts';
 import type {
+  TrafficWatchOptions,
   PolicySetOptions,
   PolicySetResult,
   AttachOptions,
@@ -42,6 +47,7 @@ function imageProgressLine(e: ImageProgress): string {
 export class EmbeddedGateway implements Gateway {
   readonly events = new EventBus<GatewayEvents>();
   private readonly docker: Docker;
+  private readonly policies: PolicyState;
 
   constructor(
     readonly name = 'local',
@@ -49,6 +55,11 @@ export class EmbeddedGateway implements Gateway {
     docker?: Docker,
   ) {
     this.docker = docker ?? dockerClient(endpoint);
+    this.policies = new PolicyState(this.docker);
+  }
+
+  private get policyDeps(): PolicyDeps {
+    return { docker: this.docker, state: this.policies, events: this.events };
   }
 
   get location(): string {
@@ -137,16 +148,21 @@ export class EmbeddedGateway implements Gateway {
   async createSandbox(spec: SandboxSpec, opts: { progress?: Progress; startAgent?: boolean } = {}): Promise<Sandbox> {
     const progress = opts.progress ?? (() => undefined);
     const name = validateName(spec.name ?? randomName());
+    // The policy is checked before anything exists, so a bad file leaves nothing behind.
+    const store = await initialPolicy(spec.policy);
+    const revision = store.latest()!;
     await this.prepare();
-    const [existing, images] = await Promise.all([
+    // The agent image is inspected as soon as its tag is known, alongside the name check.
+    const [existing, [images, image, config]] = await Promise.all([
       this.parts(name),
-      ensureImages(this.docker, { onProgress: (e) => progress(imageProgressLine(e)) }),
+      ensureImages(this.docker, { onProgress: (e) => progress(imageProgressLine(e)) }).then(async (images) => {
+        const image = spec.image ?? images.sandbox.tag;
+        return [images, image, await this.inspectImage(image)] as const;
+      }),
     ]);
     if (existing.length > 0) {
       throw new SandboxError(`sandbox \`${name}\` already exists`, { exitCode: 2, hint: 'pick another --name or delete it first' });
     }
-    const image = spec.image ?? images.sandbox.tag;
-    const config = await this.inspectImage(image);
     const workdir = spec.workdir ?? (config.WorkingDir && config.WorkingDir !== '/' ? config.WorkingDir : '/sandbox');
     const pod: PodSpec = {
       name,
@@ -158,21 +174,23 @@ export class EmbeddedGateway implements Gateway {
       ...(spec.cpu === undefined ? {} : { cpu: spec.cpu }),
       ...(spec.memory === undefined ? {} : { memory: spec.memory }),
       workdir,
-      user: spec.user ?? config.User ?? '',
+      user: policyUser(revision.policy, spec.user ?? config.User ?? ''),
       command: spec.command ?? [],
       createdAt: now(),
+      filesystem: filesystemPlan(revision.policy, workdir),
     };
     refuseObviousRoot(pod.user, image);
     this.phase(name, 'provisioning');
     try {
-      await createPod(this.docker, pod, progress, { startAgent: opts.startAgent ?? true });
+      await createPod(this.docker, pod, progress, { startAgent: opts.startAgent ?? true, state: { files: stateFiles(store, revision) } });
     } catch (err) {
       this.phase(name, 'error', err instanceof Error ? err.message : String(err));
       throw err;
     }
     const phase = opts.startAgent === false ? 'provisioning' : 'ready';
     this.phase(name, phase);
-    return sandboxFromSpec(pod, phase);
+    this.events.emit('policy.revision', { sandbox: name, revision, time: now() });
+    return { ...sandboxFromSpec(pod, phase), policyRevision: revision.version };
   }
 
   private async inspectImage(image: string): Promise<{ User?: string; WorkingDir?: string }> {
@@ -272,25 +290,33 @@ export class EmbeddedGateway implements Gateway {
     await streamLogs(this.docker, name, opts);
   }
 
-  // The policy and traffic methods below are being built (issue 4); they fail loudly until then.
-  listPolicyRevisions(_name: string): Promise<Revision[]> {
-    return Promise.reject(new Error('policy revisions: not implemented yet'));
+  async listPolicyRevisions(name: string): Promise<Revision[]> {
+    await this.getSandbox(name);
+    return this.policies.revisions(name);
   }
 
-  getPolicy(_name: string, _version?: number): Promise<Revision> {
-    return Promise.reject(new Error('policy get: not implemented yet'));
+  async getPolicy(name: string, version?: number): Promise<Revision> {
+    await this.getSandbox(name);
+    return this.policies.get(name, version);
   }
 
-  setPolicy(_name: string, _yaml: string, _opts: PolicySetOptions): Promise<PolicySetResult> {
-    return Promise.reject(new Error('policy set: not implemented yet'));
+  async setPolicy(name: string, yaml: string, opts: PolicySetOptions): Promise<PolicySetResult> {
+    await this.getSandbox(name);
+    const store = await this.policies.load(name);
+    const result = store.setText(yaml, opts.source, opts);
+    if (!result.ok) return result;
+    return deliver(this.policyDeps, name, store, result, opts);
   }
 
-  rollbackPolicy(_name: string, _version: number, _opts: PolicySetOptions): Promise<PolicySetResult> {
-    return Promise.reject(new Error('policy rollback: not implemented yet'));
+  async rollbackPolicy(name: string, version: number, opts: PolicySetOptions): Promise<PolicySetResult> {
+    await this.getSandbox(name);
+    const store = await this.policies.load(name);
+    return deliver(this.policyDeps, name, store, store.rollback(version, opts), opts);
   }
 
-  watchTraffic(_name: string | undefined, _opts?: { readonly sinceSeq?: number }): () => void {
-    throw new Error('traffic: not implemented yet');
+  watchTraffic(name: string | undefined, opts?: TrafficWatchOptions): () => void {
+    const names = async (): Promise<string[]> => (await this.parts()).map((p) => p.name);
+    return watchTraffic(this.docker, this.events, names, name, opts);
   }
 
   async upload(name: string, localPath: string, dest?: string): Promise<void> {

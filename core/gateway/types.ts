@@ -19,6 +19,8 @@ export interface SandboxSpec {
   readonly user?: string;
   /** The agent's main process (default: a login shell to attach to). */
   readonly command?: readonly string[];
+  /** Policy YAML and where it came from (default: the `default` preset); becomes revision 1. */
+  readonly policy?: { readonly text: string; readonly source: string };
 }
 
 export interface Sandbox {
@@ -96,6 +98,17 @@ export type PolicySetResult =
   | { readonly ok: true; readonly revision: Revision; readonly changed: boolean }
   | { readonly ok: false; readonly problems: readonly Problem[] };
 
+export interface TrafficWatchOptions {
+  /** Resume cursor: decisions with `seq` at or below it were seen already. */
+  readonly sinceSeq?: number;
+  /** Unix milliseconds: only decisions from then on. */
+  readonly sinceMs?: number;
+  /** Keep following (default) or stop after the history, calling `onEnd`. */
+  readonly follow?: boolean;
+  /** Called once when a non-following watch has read everything, or when a named watch fails. */
+  readonly onEnd?: (err?: unknown) => void;
+}
+
 export interface PolicySetOptions extends ChangeMeta {
   /** Resolve only once the supervisor reports this revision loaded or failed (or the timeout passes). */
   readonly wait?: boolean;
@@ -134,7 +147,7 @@ export interface Gateway {
    * Starts emitting `traffic` and `policy.status` events for one sandbox (or every sandbox) from the
    * given cursor; returns a function that stops it.
    */
-  watchTraffic(name: string | undefined, opts?: { readonly sinceSeq?: number }): () => void;
+  watchTraffic(name: string | undefined, opts?: TrafficWatchOptions): () => void;
   upload(name: string, localPath: string, dest?: string): Promise<void>;
   download(name: string, path: string, localDest: string): Promise<void>;
 }

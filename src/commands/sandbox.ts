@@ -3,7 +3,8 @@ import { openGateway, stderrProgress } from '../connect.ts';
 import { parseFormat, printData } from '../output.ts';
 import { parseCpu, parseMemory, parsePairs, parseSelector } from '../../core/gateway/spec.ts';
 import type { SandboxSpec } from '../../core/gateway/types.ts';
-import { UsageError } from '../../core/errors.ts';
+import { PolicyError, UsageError } from '../../core/errors.ts';
+import { formatProblems, loadPolicy, resolvePolicySource } from '../../core/policy/index.ts';
 import { SANDBOX_COLUMNS } from './sandbox-columns.ts';
 import { runExec, runConnect } from './sandbox-exec.ts';
 
@@ -18,6 +19,7 @@ interface CreateOpts {
   memory?: string;
   workdir?: string;
   user?: string;
+  policy: string;
   detach?: boolean;
   output: string;
 }
@@ -35,6 +37,15 @@ function specFrom(o: CreateOpts): SandboxSpec {
   };
 }
 
+/** The --policy file or preset, checked here so a bad file is reported with positions and nothing is created. */
+async function policyFrom(source: string): Promise<NonNullable<SandboxSpec['policy']>> {
+  const src = await resolvePolicySource(source);
+  const file = src.preset ? `preset ${src.preset}` : source;
+  const loaded = loadPolicy(src.text, src.preset ? src.path : source);
+  if (!loaded.ok) throw new PolicyError(`${formatProblems(loaded.problems)}\nthe policy is invalid; nothing was created`, { exitCode: 1 });
+  return { text: src.text, source: file };
+}
+
 export function registerSandboxCommands(program: Command): void {
   const sb = program.command('sandbox').alias('sb').description('Create, inspect, use and delete sandboxes');
 
@@ -49,11 +60,12 @@ export function registerSandboxCommands(program: Command): void {
     .option('--memory <size>', 'memory limit, e.g. 512m or 2g')
     .option('--workdir <path>', 'workspace folder (default: image WORKDIR or /sandbox)')
     .option('--user <uid[:gid]|name>', 'user the agent runs as (never root; default: the image user)')
+    .option('--policy <file|preset>', 'policy YAML file or preset name (see `openshell policy validate`)', process.env.OPENSHELL_SANDBOX_POLICY ?? 'default')
     .option('-d, --detach', 'return once the sandbox is ready')
     .option('-o, --output <format>', 'table | json | yaml', 'table')
     .action(async (cmd: string[], o: CreateOpts) => {
       const format = parseFormat(o.output);
-      const spec = { ...specFrom(o), command: cmd };
+      const spec = { ...specFrom(o), command: cmd, policy: await policyFrom(o.policy) };
       const gateway = openGateway();
       // Without a terminal and without a command there is nothing to attach to: print the sandbox.
       const attach = !o.detach && (cmd.length > 0 || process.stdin.isTTY);
