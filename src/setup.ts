@@ -61,7 +61,14 @@ async function startDockerd(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const missing = [...(has('dockerd') ? [] : ['docker.io']), ...(has('debootstrap') ? [] : ['debootstrap'])];
+  const missing = [
+    ...(has('dockerd') ? [] : ['docker.io']),
+    ...(has('debootstrap') ? [] : ['debootstrap']),
+    // Remote gateways and their tests: sshd + ssh-keygen + `ssh -G`, and `ip netns` for the test host.
+    ...(has('sshd') ? [] : ['openssh-server']),
+    ...(has('ssh') && has('ssh-keygen') ? [] : ['openssh-client']),
+    ...(has('ip') ? [] : ['iproute2']),
+  ];
   if (missing.length > 0 && !(missing.length === 1 && missing[0] === 'debootstrap' && process.argv.includes('--no-images'))) {
     aptInstall(missing);
   }

@@ -1,12 +1,25 @@
 import Docker from 'dockerode';
-import { DockerUnavailableError } from '../errors.ts';
+import { DockerUnavailableError, OpenshellError } from '../errors.ts';
+import type { SshConnection } from '../ssh/connection.ts';
+import { sshDockerClient } from '../ssh/docker.ts';
 
 export type DockerClient = Docker;
 
-/** Where the engine is: a local socket path, or (later) an ssh:// target. */
-export interface DockerEndpoint {
+/** A local engine's socket. */
+export interface LocalEndpoint {
+  readonly kind?: 'local';
   readonly socketPath: string;
 }
+
+/** A remote engine's socket (`socketPath` on that host), reached through one shared SSH connection. */
+export interface SshEndpoint {
+  readonly kind: 'ssh';
+  readonly socketPath: string;
+  readonly connection: SshConnection;
+}
+
+/** Where the engine is. */
+export type DockerEndpoint = LocalEndpoint | SshEndpoint;
 
 export const LOCAL_ENDPOINT: DockerEndpoint = {
   socketPath: process.env.DOCKER_HOST?.startsWith('unix://')
@@ -15,7 +28,13 @@ export const LOCAL_ENDPOINT: DockerEndpoint = {
 };
 
 export function dockerClient(endpoint: DockerEndpoint = LOCAL_ENDPOINT): DockerClient {
+  if (endpoint.kind === 'ssh') return sshDockerClient(endpoint.connection, endpoint.socketPath);
   return new Docker({ socketPath: endpoint.socketPath });
+}
+
+/** `unix:///var/run/docker.sock` or `ssh://user@host/var/run/docker.sock`, for messages and listings. */
+export function describeEndpoint(endpoint: DockerEndpoint): string {
+  return endpoint.kind === 'ssh' ? `ssh://${endpoint.connection.label}${endpoint.socketPath}` : `unix://${endpoint.socketPath}`;
 }
 
 /** Fails with a message that says how to start an engine when none answers. */
@@ -23,6 +42,8 @@ export async function assertDockerReachable(docker: DockerClient, where = LOCAL_
   try {
     await docker.ping();
   } catch (err) {
+    // Our own errors (an SSH host key refused, a failed login) already say what is wrong and what to do.
+    if (err instanceof OpenshellError) throw err;
     const mapped = asUnreachable(err, where);
     throw mapped instanceof DockerUnavailableError
       ? mapped

@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
-import { openGateway, stderrProgress } from '../connect.ts';
+import { gatewayFor, openGateway, resolveGateway, stderrProgress } from '../connect.ts';
 import { parseFormat, printData } from '../output.ts';
 import type { GatewayStatus } from '../../core/gateway/types.ts';
+import { GatewayRegistry, nameFromHost, type GatewayEntry } from '../../core/gateway/registry.ts';
+import { REMOTE_DOCKER_SOCKET } from '../../core/ssh/docker.ts';
+import { describeEndpoint, LOCAL_ENDPOINT } from '../../core/docker/client.ts';
+import type { RemoteGateway } from '../../core/ssh/gateway.ts';
+import { parseTarget } from '../../core/ssh/target.ts';
+import { resolve as resolvePath } from 'node:path';
 
 const STATUS_COLUMNS = [
   { header: 'NAME', value: (s: GatewayStatus) => s.name },
@@ -11,15 +17,130 @@ const STATUS_COLUMNS = [
   { header: 'SANDBOXES', value: (s: GatewayStatus) => `${s.sandboxes} (${s.ready} ready)` },
 ];
 
-export function registerGatewayCommands(program: Command): void {
-  const gw = program.command('gateway').alias('gw').description('Start, inspect, stop and destroy the gateway');
+interface Listed {
+  readonly active: boolean;
+  readonly name: string;
+  readonly type: 'local' | 'ssh';
+  readonly endpoint: string;
+  readonly identity?: string;
+}
 
-  gw.command('start')
-    .description('Start the local gateway: check Docker, create the egress network, repair interrupted work')
+const endpointOf = (e: GatewayEntry): string =>
+  e.kind === 'local' ? describeEndpoint(LOCAL_ENDPOINT) : `ssh://${e.remote}${e.socketPath}`;
+
+const listed = (e: GatewayEntry, active: string): Listed => ({
+  active: e.name === active,
+  name: e.name,
+  type: e.kind,
+  endpoint: endpointOf(e),
+  ...(e.kind === 'ssh' && e.identity !== undefined ? { identity: e.identity } : {}),
+});
+
+const LIST_COLUMNS = [
+  { header: '', value: (g: Listed) => (g.active ? '*' : '') },
+  { header: 'NAME', value: (g: Listed) => g.name },
+  { header: 'TYPE', value: (g: Listed) => g.type },
+  { header: 'ENDPOINT', value: (g: Listed) => g.endpoint },
+];
+
+/** Registration, selection and inspection of gateways (`list`, `select`, `remove`, `info`). */
+function registerRegistryCommands(gw: Command): void {
+  gw.command('list')
+    .description('Registered gateways; `*` marks the one commands use')
+    .option('-o, --output <format>', 'table | json | yaml', 'table')
+    .action((o: { output: string }) => {
+      const format = parseFormat(o.output);
+      const registry = new GatewayRegistry();
+      const active = resolveGateway(registry).entry.name;
+      printData(registry.list().map((e) => listed(e, active)), format, LIST_COLUMNS);
+    });
+
+  gw.command('select')
+    .argument('<name>', 'a registered gateway (`local` is always there)')
+    .description('Make a gateway the default for later commands')
+    .action((name: string) => {
+      new GatewayRegistry().select(name);
+      process.stderr.write(`active gateway: ${name}\n`);
+      const env = process.env.OPENSHELL_GATEWAY;
+      if (env && env !== name) process.stderr.write(`warning: OPENSHELL_GATEWAY=${env} still overrides it in this shell\n`);
+    });
+
+  gw.command('remove')
+    .argument('<name>', 'a registered remote gateway')
+    .description('Forget a remote gateway (its host, sandboxes and images are left as they are)')
+    .action((name: string) => {
+      new GatewayRegistry().remove(name);
+      process.stderr.write(`removed gateway ${name}\n`);
+    });
+
+  gw.command('info')
+    .description('The gateway commands use now: where it is, why it was chosen, and its engine')
     .option('-o, --output <format>', 'table | json | yaml', 'table')
     .action(async (o: { output: string }) => {
       const format = parseFormat(o.output);
-      const status = await openGateway().start({ progress: stderrProgress });
+      const { entry, source } = resolveGateway();
+      const gateway = gatewayFor(entry);
+      const started = Date.now();
+      const status = await gateway.status();
+      const info = { ...listed(entry, entry.name), source, state: status.state, engine: status.engineVersion ?? '-', sandboxes: status.sandboxes, responseMs: Date.now() - started };
+      printData(info, format, [
+        ...LIST_COLUMNS.slice(1),
+        { header: 'SOURCE', value: () => source },
+        { header: 'STATE', value: () => status.state },
+        { header: 'ENGINE', value: () => info.engine },
+        { header: 'SANDBOXES', value: () => String(status.sandboxes) },
+      ]);
+      if (status.state === 'unreachable') process.exitCode = 3;
+    });
+}
+
+interface StartOptions {
+  output: string;
+  remote?: string;
+  name?: string;
+  identity?: string;
+  acceptHostKey?: boolean;
+  socket: string;
+}
+
+/** `gateway start --remote`: connect, provision (network, images), then register and select it. */
+async function startRemote(o: StartOptions): Promise<GatewayStatus> {
+  const target = parseTarget(o.remote ?? '');
+  const registry = new GatewayRegistry();
+  const entry = {
+    kind: 'ssh' as const,
+    name: o.name ?? nameFromHost(target.host),
+    remote: o.remote ?? '',
+    socketPath: o.socket,
+    createdAt: new Date().toISOString(),
+    ...(o.identity === undefined ? {} : { identity: resolvePath(o.identity) }),
+  };
+  const gateway = gatewayFor(entry, { acceptHostKey: o.acceptHostKey === true }) as RemoteGateway;
+  try {
+    const status = await gateway.start({ progress: stderrProgress });
+    registry.add(entry);
+    registry.select(entry.name);
+    stderrProgress(`registered and selected gateway ${entry.name} (back to this machine: \`openshell gateway select local\`)`);
+    return status;
+  } finally {
+    gateway.close();
+  }
+}
+
+export function registerGatewayCommands(program: Command): void {
+  const gw = program.command('gateway').alias('gw').description('Register, select, start, inspect, stop and destroy gateways');
+
+  gw.command('start')
+    .description('Start a gateway: check Docker, create the egress network, repair interrupted work (and with --remote, provision a Docker host over SSH)')
+    .option('-o, --output <format>', 'table | json | yaml', 'table')
+    .option('--remote <user@host[:port]>', 'a Docker host reached over SSH (ssh config aliases work)')
+    .option('--name <name>', 'name to register the remote gateway under (default: from the host)')
+    .option('--identity <file>', 'SSH private key (default: ssh-agent and ~/.ssh/config)')
+    .option('--accept-host-key', 'trust the host key of a host seen for the first time (check its fingerprint)')
+    .option('--socket <path>', 'Docker socket on the remote host', REMOTE_DOCKER_SOCKET)
+    .action(async (o: StartOptions) => {
+      const format = parseFormat(o.output);
+      const status = o.remote === undefined ? await openGateway().start({ progress: stderrProgress }) : await startRemote(o);
       printData(status, format, STATUS_COLUMNS);
     });
 
@@ -53,4 +174,6 @@ export function registerGatewayCommands(program: Command): void {
       await gateway.destroy();
       process.stderr.write('gateway destroyed\n');
     });
+
+  registerRegistryCommands(gw);
 }
