@@ -3,10 +3,19 @@ import { openGateway, stderrProgress } from '../connect.ts';
 import { printData } from '../output.ts';
 import { SANDBOX_COLUMNS } from './sandbox-columns.ts';
 
-/** `openshell` with no command: start the local gateway and show where things stand. */
+/**
+ * `openshell` with no command: the TUI on a terminal (unless `--no-tui`), otherwise a summary of where
+ * things stand. Subcommands never open the TUI.
+ */
 export function registerHome(program: Command): void {
-  program.action(async () => {
+  program.action(async (opts: { tui?: boolean }) => {
     const gateway = openGateway();
+    if (opts.tui !== false && process.stdin.isTTY && process.stdout.isTTY) {
+      // Loaded only here, so headless commands never pay for React and Ink.
+      const { runTui } = await import('../tui.ts');
+      await runTui(gateway);
+      return;
+    }
     const status = await gateway.start({ progress: stderrProgress });
     process.stdout.write(
       `gateway ${status.name} (${status.location}): ${status.state}, Docker ${status.engineVersion ?? '?'}, ` +

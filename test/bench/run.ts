@@ -3,6 +3,8 @@ const only = process.argv[2];
 const suites: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   policy: () => import('./policy.bench.ts'),
   sandbox: () => import('./sandbox.bench.ts'),
+  tui: () => import('./tui.bench.ts'),
+  proxy: () => import('./proxy.bench.ts'),
 };
 for (const [name, load] of Object.entries(suites)) {
   if (only && only !== name) continue;
