@@ -12,7 +12,8 @@ const SCRIPT = [
   // No IPv6 addresses means no IPv6 egress to fence; with addresses, a missing fence is fatal.
   'printf "%s" "$OPENSHELL_FENCE_V6" | ip6tables-restore 2>/dev/null || [ ! -s /proc/net/if_inet6 ] || fatal "installing the IPv6 fence failed"',
   'echo "{\\"type\\":\\"fence\\",\\"time\\":\\"$(now)\\"}"',
-  'exec node /opt/openshell/supervisor.mjs',
+  // Tells the supervisor the fence is already in place, so it verifies it off the start-up path.
+  'OPENSHELL_FENCED=1 exec node /opt/openshell/supervisor.mjs',
 ].join('\n');
 
 export function supervisorEntrypoint(): { Entrypoint: string[]; Env: string[] } {

@@ -15,9 +15,11 @@ const STATE_DIR = process.env.OPENSHELL_STATE_DIR ?? '/var/lib/openshell';
 const LISTEN = { host: '127.0.0.1', port: 3128 };
 
 async function main(): Promise<void> {
-  const fence = installFence();
   const events = new EventSink({ dir: STATE_DIR, sandbox: process.env.OPENSHELL_SANDBOX_NAME ?? '' });
-  events.line({ type: 'fence', ...fence });
+  // Installed by the boot script already: check it after the proxy listens (a missing fence is fatal
+  // either way); started any other way, install it before serving anything.
+  const fenced = process.env.OPENSHELL_FENCED === '1';
+  if (!fenced) events.line({ type: 'fence', ...installFence() });
   const flows = new FlowRegistry();
   const enforcer = new Enforcer(STATE_DIR, events, flows);
   // The first load is synchronous: no request is ever decided before the policy on disk is known.
@@ -34,6 +36,15 @@ async function main(): Promise<void> {
     dial: addressDialer(),
   });
   events.line({ type: 'ready', proxy: `${LISTEN.host}:${LISTEN.port}`, policyVersion: enforcer.version ?? null });
+  if (fenced) {
+    setImmediate(() => {
+      try {
+        events.line({ type: 'fence', ...installFence() });
+      } catch (err) {
+        fatal(err);
+      }
+    });
+  }
   // Warms the netlink helper and says which socket lookup is in use (netlink, or the slow /proc/net/tcp).
   void selfCheck(diag).then((method) => events.line({ type: 'identity', method }));
   const shutdown = (): void => {
@@ -60,7 +71,9 @@ async function selfCheck(diag: SockDiag): Promise<'netlink' | 'procfs'> {
   }
 }
 
-main().catch((err: unknown) => {
+function fatal(err: unknown): never {
   process.stdout.write(JSON.stringify({ type: 'fatal', time: new Date().toISOString(), message: err instanceof Error ? err.message : String(err) }) + '\n');
   process.exit(1);
-});
+}
+
+main().catch(fatal);

@@ -47,6 +47,8 @@ async function bundleOnce(entry: string): Promise<Uint8Array> {
       absWorkingDir: REPO_ROOT,
       logLevel: 'silent',
       legalComments: 'none',
+      // Smaller source parses faster: the supervisor's start-up is on every sandbox's create path.
+      minify: true,
       banner: { js: REQUIRE_SHIM },
     });
     const file = result.outputFiles[0];
