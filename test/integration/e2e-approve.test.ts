@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { dockerClient } from '../../core/docker/client.ts';
+import { EGRESS_NETWORK } from '../../core/docker/labels.ts';
+import { BIN, ROOT, gateway, uniqueName } from './helpers.ts';
+
+const gw = gateway();
+const docker = dockerClient();
+// Sorted first, so the Sandboxes cursor starts on it whatever else runs on the engine.
+const name = `0${uniqueName('appr').slice(3)}`;
+const peer = `${name}-upstream`;
+let upstream = '';
+
+type Step = ['send', string] | ['expect', string] | ['resize', number, number] | ['sleep', number] | ['run', string[]];
+
+function inTerminal(args: string[], steps: Step[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, PTY_TIMEOUT: '40' };
+    execFile('python3', [`${ROOT}test/fixtures/pty-drive.py`, JSON.stringify(steps), BIN, ...args], { env, maxBuffer: 64 << 20 }, (err, stdout) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout });
+    });
+  });
+}
+
+beforeAll(async () => {
+  await gw.createSandbox({ name });
+  // A real upstream on the egress network: a private address the default policy does not allow.
+  const images = await docker.listImages({ filters: { reference: ['openshell/sandbox:latest'] } });
+  const c = await docker.createContainer({
+    name: peer,
+    Image: images[0]!.Id,
+    User: '1000',
+    Cmd: ['python3', '-m', 'http.server', '8080'],
+    HostConfig: { NetworkMode: EGRESS_NETWORK },
+  });
+  await c.start();
+  upstream = (await c.inspect()).NetworkSettings.Networks[EGRESS_NETWORK]!.IPAddress;
+  // Until python listens, a first request would fail for the wrong reason.
+  for (let i = 0; i < 50; i++) {
+    const probe = await c.exec({ Cmd: ['python3', '-c', 'import socket; socket.create_connection(("127.0.0.1", 8080))'] });
+    await (await probe.start({})).resume();
+    await new Promise((r) => setTimeout(r, 100));
+    if ((await probe.inspect()).ExitCode === 0) break;
+  }
+});
+afterAll(async () => {
+  await docker.getContainer(peer).remove({ force: true }).catch(() => undefined);
+  await gw.deleteSandbox(name).catch(() => undefined);
+});
+
+describe('the workbench in a real terminal, against the real gateway', () => {
+  it('shows a deny live, a allows exactly that request, space turns the block off, q restores the terminal', async () => {
+    const curl: string[] = [BIN, 'sandbox', 'exec', name, '--', 'curl', '-s', '-o', '/dev/null', '-w', 'status=%{http_code}', '--max-time', '5', `http://${upstream}:8080/`];
+    const r = await inTerminal(
+      [],
+      [
+        ['resize', 40, 160],
+        ['expect', name],
+        ['send', '\r'],
+        ['expect', `showing ${name}`],
+        ['send', '\t'],
+        ['expect', '▸ Traffic'],
+        ['run', curl],
+        // The raw terminal stream has colour codes between words: match the destination alone.
+        ['expect', `${upstream.replaceAll('.', '\\.')}:8080`],
+        ['send', 'a'],
+        ['expect', '\\+ rule `allow_'],
+        ['send', 'y'],
+        ['expect', 'policy revision 2'],
+        ['run', curl],
+        ['send', '\t'],
+        ['sleep', 1],
+        ['send', ' '],
+        ['expect', 'Turn block'],
+        ['send', 'y'],
+        ['expect', 'policy revision 3'],
+        ['run', curl],
+        ['send', 'q'],
+      ],
+    );
+    if (process.env.E2E_DEBUG) console.log(r.out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').slice(-3000));
+    const runs = [...r.out.matchAll(/\[run\] status=(\d+)/g)].map((m) => m[1]);
+    expect(runs).toEqual(['403', '200', '403']);
+    expect(r.code).toBe(0);
+    const tail = r.out.slice(r.out.lastIndexOf('\x1b[?1049l'));
+    expect(tail).toContain('\x1b[?25h');
+  });
+});
