@@ -11,6 +11,9 @@ export function registerHome(program: Command): void {
   program.action(async (opts: { tui?: boolean }) => {
     const gateway = openGateway();
     if (opts.tui !== false && process.stdin.isTTY && process.stdout.isTTY) {
+      // Ink draws only a final frame when it thinks it runs in CI; a person at a terminal wants it live.
+      delete process.env.CI;
+      delete process.env.CONTINUOUS_INTEGRATION;
       // Loaded only here, so headless commands never pay for React and Ink.
       const { runTui } = await import('../tui.ts');
       await runTui(gateway);

@@ -67,6 +67,8 @@ describe('the workbench in a real terminal, against the real gateway', () => {
         ['expect', '\\+ rule `allow_'],
         ['send', 'y'],
         ['expect', 'policy revision 2'],
+        // The supervisor picks a new revision up within a second; a person's retry comes later than that.
+        ['sleep', 1],
         ['run', curl],
         ['send', '\t'],
         ['sleep', 1],
@@ -74,6 +76,7 @@ describe('the workbench in a real terminal, against the real gateway', () => {
         ['expect', 'Turn block'],
         ['send', 'y'],
         ['expect', 'policy revision 3'],
+        ['sleep', 1],
         ['run', curl],
         ['send', 'q'],
       ],
