@@ -38,7 +38,7 @@ beforeAll(async () => {
   // Until python listens, a first request would fail for the wrong reason.
   for (let i = 0; i < 50; i++) {
     const probe = await c.exec({ Cmd: ['python3', '-c', 'import socket; socket.create_connection(("127.0.0.1", 8080))'] });
-    await (await probe.start({})).resume();
+    (await probe.start({})).resume();
     await new Promise((r) => setTimeout(r, 100));
     if ((await probe.inspect()).ExitCode === 0) break;
   }
@@ -81,7 +81,6 @@ describe('the workbench in a real terminal, against the real gateway', () => {
         ['send', 'q'],
       ],
     );
-    if (process.env.E2E_DEBUG) console.log(r.out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').slice(-3000));
     const runs = [...r.out.matchAll(/\[run\] status=(\d+)/g)].map((m) => m[1]);
     expect(runs).toEqual(['403', '200', '403']);
     expect(r.code).toBe(0);
