@@ -1,7 +1,8 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { Box, Text, useApp } from 'ink';
 import type { Gateway } from '../core/gateway/types.ts';
 import { attempt } from './attempt.ts';
+import { runCommandLine } from './command-line.ts';
 import { createFromForm } from './create-sandbox.ts';
 import { ConfirmDialog } from './dialogs/ConfirmDialog.tsx';
 import { CreateForm } from './dialogs/CreateForm.tsx';
@@ -9,6 +10,8 @@ import { GatewaysDialog } from './dialogs/GatewaysDialog.tsx';
 import { PromptLine } from './dialogs/PromptLine.tsx';
 import { ViewDialog } from './dialogs/ViewDialog.tsx';
 import { Footer } from './Footer.tsx';
+import { addGateway, connectingOn, removeGateway } from './gateway-actions.ts';
+import { singleGateway, type Connecting, type GatewayDirectory } from './gateway-directory.ts';
 import { Header } from './Header.tsx';
 import { helpLines } from './help.ts';
 import type { TuiHost } from './host.ts';
@@ -25,21 +28,37 @@ import { Workspace } from './Workspace.tsx';
 interface Props {
   readonly gateway: Gateway;
   readonly host: TuiHost;
+  /** The registered gateways, and how to open one (built in src/tui/ from the registry); default: just `gateway`. */
+  readonly directory?: GatewayDirectory;
   readonly pollMs?: number;
+}
+
+interface WorkbenchProps extends Props {
+  readonly directory: GatewayDirectory;
+  /** The first message line: how we got here after a switch. */
+  readonly note: string | null;
+  readonly onSwitch: (gateway: Gateway, note: string) => void;
+  /** Where a gateway's SSH notices and host-key questions go: the workbench on screen now. */
+  readonly live: RefObject<Connecting | null>;
 }
 
 const SETTLE_MS = 120;
 
 /** The workbench: header, four panes, one dialog at a time, a message line and the keys that work. */
 export function App(props: Props) {
+  const [shown, setShown] = useState<{ gateway: Gateway; note: string | null }>({ gateway: props.gateway, note: null });
+  const live = useRef<Connecting | null>(null);
+  const onSwitch = useCallback((gateway: Gateway, note: string) => setShown({ gateway, note }), []);
+  const [fallback] = useState(() => singleGateway(props.gateway));
+  // A new gateway is a new workbench: its selection, traffic and dialogs start over.
   return (
     <KeyRouter>
-      <Workbench {...props} />
+      <Workbench key={shown.gateway.name} {...props} directory={props.directory ?? fallback} gateway={shown.gateway} note={shown.note} onSwitch={onSwitch} live={live} />
     </KeyRouter>
   );
 }
 
-function Workbench({ gateway, host, pollMs = 2000 }: Props) {
+function Workbench({ gateway, host, directory, note, onSwitch, live, pollMs = 2000 }: WorkbenchProps) {
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
   const sandboxes = useSandboxes(gateway, pollMs);
@@ -48,7 +67,7 @@ function Workbench({ gateway, host, pollMs = 2000 }: Props) {
   const [focus, setFocus] = useState<PaneId>('sandboxes');
   const [zoomed, setZoomed] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
-  const [message, setMessage] = useState<{ text: string; level: MessageLevel } | null>(null);
+  const [message, setMessage] = useState<{ text: string; level: MessageLevel } | null>(note === null ? null : { text: note, level: 'info' });
   const [suspendedFor, setSuspendedFor] = useState<string | null>(null);
 
   const notify = useCallback((text: string, level: MessageLevel = 'info') => setMessage({ text, level }), []);
@@ -80,6 +99,35 @@ function Workbench({ gateway, host, pollMs = 2000 }: Props) {
     [gateway, selected, notify, confirm, prompt, open, suspend, host],
   );
 
+  useEffect(() => {
+    live.current = connectingOn(ui);
+  }, [live, ui]);
+  // Delegates to whichever workbench is on screen when a long-lived gateway speaks.
+  const how = useMemo<Connecting>(
+    () => ({ progress: (m) => live.current?.progress(m), trustHostKey: (k) => live.current?.trustHostKey(k) ?? Promise.resolve(false) }),
+    [live],
+  );
+  // Read from the registry each time the dialog opens, not on every poll's render.
+  const registered = useMemo(() => (modal?.kind === 'gateways' ? directory.list() : []), [modal, directory]);
+  const gatewayKeys = {
+    // Through `attempt`, so a name removed behind our back reads as a message, not a crash.
+    onSwitch: (name: string) =>
+      attempt(ui, () =>
+        Promise.resolve().then(() => {
+          close();
+          if (name === gateway.name) return;
+          const next = directory.open(name, how);
+          directory.select(name);
+          onSwitch(next, `switched to gateway ${name} (${next.location})`);
+        }),
+      ),
+    onAdd: () => attempt(ui, () => addGateway(ui, directory, how)),
+    onRemove: (name: string) =>
+      attempt(ui, async () => {
+        if (await removeGateway(ui, directory, name, gateway.name)) open({ kind: 'gateways' });
+      }),
+  };
+
   const keysFree = modal === null && suspendedFor === null;
   useKeys(
     'global',
@@ -89,6 +137,7 @@ function Workbench({ gateway, host, pollMs = 2000 }: Props) {
       else if (action === 'zoom') setZoomed((z) => !z);
       else if (action === 'help') open({ kind: 'view', title: 'Keys (from the keymap)', lines: helpLines() });
       else if (action === 'gateways') open({ kind: 'gateways' });
+      else if (action === 'command') attempt(ui, () => runCommandLine(ui, host));
       else if (action === 'quit') exit();
     },
     keysFree,
@@ -114,7 +163,7 @@ function Workbench({ gateway, host, pollMs = 2000 }: Props) {
         />
         {modal?.kind === 'confirm' ? <ConfirmDialog title={modal.title} lines={modal.lines} height={height} onAnswer={modal.answer} /> : null}
         {modal?.kind === 'view' ? <ViewDialog title={modal.title} lines={modal.lines} height={height} onClose={close} /> : null}
-        {modal?.kind === 'gateways' ? <GatewaysDialog gateways={[{ name: gateway.name, location: gateway.location, active: true }]} onClose={close} /> : null}
+        {modal?.kind === 'gateways' ? <GatewaysDialog gateways={registered} current={gateway.name} {...gatewayKeys} onClose={close} /> : null}
         {modal?.kind === 'create' ? (
           <CreateForm height={height} onCancel={close} onSubmit={(values) => (close(), attempt(ui, () => createFromForm(ui, values)))} />
         ) : null}
@@ -125,7 +174,7 @@ function Workbench({ gateway, host, pollMs = 2000 }: Props) {
             {line?.text ?? ' '}
           </Text>
         )}
-        <Footer scope={modal ? 'dialog' : focus} />
+        <Footer scope={modal ? (modal.kind === 'gateways' ? 'gateways' : 'dialog') : focus} />
       </Box>
     </UiContext.Provider>
   );

@@ -28,7 +28,7 @@ export function Footer({ scope }: Props) {
   return (
     <Box flexDirection="column">
       <Keys bindings={bindingsFor(scope)} />
-      {scope === 'dialog' ? <Text> </Text> : <Keys bindings={bindingsFor('global')} />}
+      {scope === 'dialog' || scope === 'gateways' ? <Text> </Text> : <Keys bindings={bindingsFor('global')} />}
     </Box>
   );
 }

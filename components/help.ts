@@ -7,6 +7,7 @@ const TITLES: Record<Scope, string> = {
   traffic: 'Traffic pane',
   policy: 'Policy pane',
   inference: 'Inference pane',
+  gateways: 'Gateways dialog (g)',
   dialog: 'Dialogs',
 };
 

@@ -1,7 +1,7 @@
 import type { Key } from 'ink';
 
 /** Every key the TUI answers, in one registry: the footer, the help screen and the handlers read it. */
-export type Scope = 'global' | 'sandboxes' | 'traffic' | 'policy' | 'inference' | 'dialog';
+export type Scope = 'global' | 'sandboxes' | 'traffic' | 'policy' | 'inference' | 'gateways' | 'dialog';
 
 export interface Binding {
   readonly action: string;
@@ -20,6 +20,7 @@ export const KEYMAP: readonly Binding[] = [
   b('global', 'focusPrev', ['shift+tab'], 'previous pane', false),
   b('global', 'zoom', ['z'], 'zoom'),
   b('global', 'gateways', ['g'], 'gateways'),
+  b('global', 'command', [':'], 'command'),
   b('global', 'help', ['?'], 'help'),
   b('global', 'quit', ['q', 'ctrl+c'], 'quit'),
   b('sandboxes', 'up', ['up', 'k'], 'move up', false),
@@ -42,6 +43,12 @@ export const KEYMAP: readonly Binding[] = [
   b('policy', 'toggle', ['space'], 'toggle'),
   b('policy', 'edit', ['e'], 'edit'),
   b('policy', 'undo', ['u'], 'undo'),
+  b('gateways', 'up', ['up', 'k'], 'move up', false),
+  b('gateways', 'down', ['down', 'j'], 'move down', false),
+  b('gateways', 'switch', ['return'], 'switch'),
+  b('gateways', 'add', ['a'], 'add SSH host'),
+  b('gateways', 'remove', ['x'], 'remove'),
+  b('gateways', 'close', ['escape', 'g', 'q'], 'close'),
   b('dialog', 'confirm', ['y', 'return'], 'confirm'),
   b('dialog', 'cancel', ['n', 'escape'], 'cancel'),
 ];

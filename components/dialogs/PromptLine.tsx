@@ -12,7 +12,10 @@ interface Props {
 export function PromptLine({ label, initial, onDone }: Props) {
   const [value, setValue] = useState(initial);
   useKeys('dialog', (_action, input, key) => {
-    if (key.return) onDone(value);
+    // A pasted line arrives as one chunk, its newline included: that newline is an Enter.
+    const pastedEnd = input.length > 1 ? input.search(/[\r\n]/) : -1;
+    if (pastedEnd >= 0) onDone(value + input.slice(0, pastedEnd));
+    else if (key.return) onDone(value);
     else if (key.escape) onDone(null);
     else setValue((v) => editField(v, input, key));
   });

@@ -63,7 +63,8 @@ export async function listPodParts(docker: Docker, name?: string): Promise<PodPa
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export function toSandbox(parts: PodParts, now = Date.now()): Sandbox {
+/** `policyRevision` comes from the state volume (see core/gateway/revision-peek.ts), not from the containers. */
+export function toSandbox(parts: PodParts, now = Date.now(), policyRevision?: number): Sandbox {
   const labels = parts.supervisor?.Labels ?? parts.agent?.Labels ?? {};
   let spec: Partial<PodSpec> = {};
   try {
@@ -72,7 +73,7 @@ export function toSandbox(parts: PodParts, now = Date.now()): Sandbox {
     // A damaged label shows as unknown fields, not as a crash.
   }
   const { phase, reason } = phaseOf(parts, now);
-  return sandboxFromSpec(
+  const sandbox = sandboxFromSpec(
     {
       name: parts.name,
       id: labels[LABEL.sandboxId] ?? '',
@@ -87,6 +88,7 @@ export function toSandbox(parts: PodParts, now = Date.now()): Sandbox {
     phase,
     reason,
   );
+  return policyRevision === undefined ? sandbox : { ...sandbox, policyRevision };
 }
 
 type SpecFields = Pick<PodSpec, 'name' | 'id' | 'image' | 'labels' | 'createdAt' | 'user' | 'workdir' | 'cpu' | 'memory'>;

@@ -20,6 +20,7 @@ import { filesystemPlan, policyUser } from '../docker/static-policy.ts';
 import { initialPolicy, PolicyState, stateFiles } from './policy-state.ts';
 import { deliver, type PolicyDeps } from './policy-ops.ts';
 import { watchTraffic } from './traffic.ts';
+import { RevisionPeek } from './revision-peek.ts';
 import type {
   TrafficWatchOptions,
   PolicySetOptions,
@@ -48,6 +49,7 @@ export class EmbeddedGateway implements Gateway {
   readonly events = new EventBus<GatewayEvents>();
   private readonly docker: Docker;
   private readonly policies: PolicyState;
+  private readonly revisionPeek: RevisionPeek;
 
   constructor(
     readonly name = 'local',
@@ -56,6 +58,7 @@ export class EmbeddedGateway implements Gateway {
   ) {
     this.docker = docker ?? dockerClient(endpoint);
     this.policies = new PolicyState(this.docker);
+    this.revisionPeek = new RevisionPeek(this.docker);
   }
 
   private get policyDeps(): PolicyDeps {
@@ -218,7 +221,9 @@ export class EmbeddedGateway implements Gateway {
   }
 
   async listSandboxes(selector?: Readonly<Record<string, string>>): Promise<Sandbox[]> {
-    const all = (await this.parts()).map((p) => toSandbox(p));
+    const parts = await this.parts();
+    const revisions = await this.revisionPeek.revisions(parts);
+    const all = parts.map((p) => toSandbox(p, Date.now(), revisions.get(p.name)));
     if (!selector) return all;
     return all.filter((s) => Object.entries(selector).every(([k, v]) => s.labels[k] === v));
   }
@@ -228,7 +233,8 @@ export class EmbeddedGateway implements Gateway {
     if (parts.length === 0) {
       throw new NotFoundError(`sandbox \`${name}\` not found`, { exitCode: 2, hint: 'see `openshell sandbox list`' });
     }
-    return toSandbox(parts[0]!);
+    const revisions = await this.revisionPeek.revisions(parts, false);
+    return toSandbox(parts[0]!, Date.now(), revisions.get(name));
   }
 
   async deleteSandbox(name: string): Promise<void> {

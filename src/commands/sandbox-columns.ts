@@ -14,5 +14,7 @@ export const SANDBOX_COLUMNS: readonly Column<Sandbox>[] = [
   { header: 'PHASE', value: (s) => s.phase },
   { header: 'IMAGE', value: (s) => s.image },
   { header: 'AGE', value: (s) => age(s.createdAt) },
+  // The policy revision on the sandbox's state volume; `-` when it cannot be read (no supervisor).
+  { header: 'REV', value: (s) => (s.policyRevision === undefined ? '-' : String(s.policyRevision)) },
   { header: 'REASON', value: (s) => s.reason ?? '' },
 ];

@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import type { TuiHost } from '../../components/host.ts';
+import type { Captured, TuiHost } from '../../components/host.ts';
 import { withTerminalSuspended, type TerminalIo } from './terminal.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/openshell', import.meta.url));
@@ -30,10 +31,46 @@ function runInherited(io: TerminalIo, cmd: string, args: readonly string[]): num
   );
 }
 
+/** A command typed on `:` that never ends (`logs -f`) is stopped rather than left running unseen. */
+const CAPTURE_TIMEOUT_MS = 120_000;
+
+/** `openshell ARGS` with no terminal and no shell; output lines in arrival order, colours stripped. */
+export function captureOpenshell(args: readonly string[], gateway: string, env: NodeJS.ProcessEnv = process.env): Promise<Captured> {
+  return new Promise((resolve) => {
+    const output: { text: string; stderr: boolean }[] = [];
+    const partial = { out: '', err: '' };
+    const push = (text: string, stream: 'out' | 'err') => output.push({ text: stripVTControlCharacters(text), stderr: stream === 'err' });
+    const take = (stream: 'out' | 'err', chunk: string) => {
+      const lines = (partial[stream] + chunk).split('\n');
+      partial[stream] = lines.pop()!;
+      for (const l of lines) push(l, stream);
+    };
+    const flush = (stream: 'out' | 'err') => {
+      if (partial[stream] !== '') push(partial[stream], stream);
+    };
+    // The gateway the workbench shows, unless the typed line names one with -g.
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, OPENSHELL_GATEWAY: gateway, NO_COLOR: '1' },
+      timeout: CAPTURE_TIMEOUT_MS,
+    });
+    child.stdout.setEncoding('utf8').on('data', (c: string) => take('out', c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => take('err', c));
+    child.on('error', (err) => resolve({ code: 127, output: [...output, { text: err.message, stderr: true }] }));
+    child.on('close', (code, signal) => {
+      flush('out');
+      flush('err');
+      if (signal) output.push({ text: `stopped by ${signal} after ${CAPTURE_TIMEOUT_MS / 1000}s`, stderr: true });
+      resolve({ code: code ?? 124, output });
+    });
+  });
+}
+
 /** The real terminal: child programs run on it with inherited stdio while the TUI is suspended. */
 export function terminalHost(io: TerminalIo, env: NodeJS.ProcessEnv = process.env): TuiHost {
   return {
     openshell: (args) => Promise.resolve(runInherited(io, process.execPath, [BIN, ...args])),
+    capture: (args, gateway) => captureOpenshell(args, gateway, env),
     editText: (text, fileName) => {
       const dir = mkdtempSync(join(tmpdir(), 'openshell-edit-'));
       const file = join(dir, basename(fileName));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { BIN, ROOT, gateway, uniqueName } from './helpers.ts';
 
 const gw = gateway();
@@ -72,6 +73,35 @@ describe('openshell with no arguments in a real terminal', () => {
     expect(r.code).toBe(0);
     expect((await gw.getSandbox(name)).phase).toBe('ready');
     expect(r.out.endsWith(`${LEAVE_ALT}${SHOW_CURSOR}`) || r.out.trimEnd().endsWith(SHOW_CURSOR)).toBe(true);
+  });
+
+  it(': runs a headless command without leaving the workbench, and g lists the registered gateways', async () => {
+    const r = await inTerminal(
+      [],
+      [
+        ['expect', name],
+        ['send', ':'],
+        ['expect', 'Enter apply, Esc cancel'],
+        ['send', 'sandbox list'],
+        ['expect', 'sandbox list'],
+        ['send', '\r'],
+        ['expect', 'openshell sandbox list — exit 0'],
+        ['send', '\x1b'],
+        ['expect', 'exited with code 0'],
+        ['sleep', 0.2],
+        ['send', 'g'],
+        ['expect', 'Gateways'],
+        ['expect', 'unix:///var/run/docker\\.sock'],
+        ['send', '\x1b'],
+        ['sleep', 0.2],
+        ['send', 'q'],
+      ],
+    );
+    expect(r.code, r.out.slice(-2000)).toBe(0);
+    // The captured list is drawn inside the TUI: the REV column and the sandbox, never the main screen.
+    const inside = stripVTControlCharacters(r.out.slice(r.out.indexOf(ENTER_ALT), r.out.lastIndexOf(LEAVE_ALT)));
+    expect(inside).toMatch(/NAME +PHASE +IMAGE +AGE +REV/);
+    expect(inside).toContain('Enter switch');
   });
 
   it('Ctrl-C quits too, leaving the terminal as it was', async () => {

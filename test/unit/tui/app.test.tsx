@@ -68,11 +68,12 @@ describe('the workbench layout', () => {
     expect(await tui.press(KEY.escape)).toContain('▸ Sandboxes');
   });
 
-  it('g shows the gateways with their location', async () => {
+  it('g shows the gateway with its location, marked as shown; Esc closes', async () => {
     const { tui } = await start();
     const f = await tui.press('g');
     expect(f).toContain('Gateways');
-    expect(f).toMatch(/● +│ local +│ unix:\/\/\/var\/run\/docker\.sock/);
+    expect(f).toMatch(/› ● local +local +unix:\/\/\/var\/run\/docker\.sock/);
+    expect(f).toContain('Enter switch');
     expect(await tui.press(KEY.escape)).toContain('▸ Sandboxes');
   });
 

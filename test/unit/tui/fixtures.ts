@@ -2,7 +2,7 @@ import { EmbeddedGateway } from '../../../core/gateway/embedded.ts';
 import type { PolicySetOptions, PolicySetResult, Sandbox, SandboxSpec } from '../../../core/gateway/types.ts';
 import type { TrafficEvent } from '../../../core/events/traffic.ts';
 import { PolicyStore, type Revision } from '../../../core/policy/index.ts';
-import type { TuiHost } from '../../../components/host.ts';
+import type { Captured, TuiHost } from '../../../components/host.ts';
 
 export function sandbox(name: string, extra: Partial<Sandbox> = {}): Sandbox {
   return {
@@ -155,6 +155,13 @@ export class RecordingHost implements TuiHost {
   openshell(args: readonly string[]): Promise<number> {
     this.runs.push([...args]);
     return Promise.resolve(this.exitCode);
+  }
+  readonly captures: { args: string[]; gateway: string }[] = [];
+  /** What a `:` command "prints". */
+  captured: Captured = { code: 0, output: [] };
+  capture(args: readonly string[], gateway: string): Promise<Captured> {
+    this.captures.push({ args: [...args], gateway });
+    return Promise.resolve(this.captured);
   }
   editText(text: string): Promise<string> {
     this.edits.push(text);

@@ -1,0 +1,42 @@
+import type { Connecting, GatewayDirectory } from './gateway-directory.ts';
+import type { Ui } from './ui-context.ts';
+
+type Asker = Pick<Ui, 'notify' | 'confirm' | 'prompt'>;
+
+/** Progress on the message line; an unknown host key is a yes/no question, never a silent trust. */
+export function connectingOn(ui: Asker): Connecting {
+  return {
+    progress: (message) => ui.notify(message),
+    trustHostKey: (k) =>
+      ui.confirm(`The authenticity of host ${k.host} can't be established. Trust it?`, [
+        { text: `${k.type} key fingerprint is ${k.fingerprint}.` },
+        { text: 'y records it in known_hosts and connects; n refuses.', tone: 'muted' },
+      ]),
+  };
+}
+
+/** `a`: an SSH target typed as user@host[:port], provisioned and registered like `gateway start --remote`. */
+export async function addGateway(ui: Asker, directory: GatewayDirectory, how: Connecting): Promise<void> {
+  const target = (await ui.prompt('Add a gateway over SSH: user@host[:port]'))?.trim();
+  if (!target) return;
+  ui.notify(`connecting to ${target} …`);
+  const added = await directory.add(target, how);
+  ui.notify(`added gateway ${added.name} (${added.location}); g, then Enter switches to it`);
+}
+
+/** `x`: forgets a registration after a confirmation; the host and its sandboxes stay as they are. */
+export async function removeGateway(ui: Asker, directory: GatewayDirectory, name: string, current: string): Promise<boolean> {
+  if (name === 'local') {
+    ui.notify('`local` is the built-in gateway and cannot be removed', 'error');
+    return false;
+  }
+  if (name === current) {
+    ui.notify(`the workbench shows ${name}; switch to another gateway before removing it`, 'error');
+    return false;
+  }
+  const lines = [{ text: 'Only the registration is forgotten: the host, its sandboxes and its images are left as they are.' }];
+  if (!(await ui.confirm(`Remove gateway ${name}?`, lines))) return true;
+  directory.remove(name);
+  ui.notify(`removed gateway ${name}`);
+  return true;
+}

@@ -1,0 +1,61 @@
+import { describeEndpoint, LOCAL_ENDPOINT } from '../../core/docker/client.ts';
+import { UsageError } from '../../core/errors.ts';
+import { EmbeddedGateway } from '../../core/gateway/embedded.ts';
+import { GatewayRegistry, nameFromHost, type GatewayEntry, type RemoteEntry } from '../../core/gateway/registry.ts';
+import type { Gateway } from '../../core/gateway/types.ts';
+import { RemoteGateway } from '../../core/ssh/gateway.ts';
+import { parseTarget } from '../../core/ssh/target.ts';
+import type { Connecting, GatewayDirectory, GatewayListing } from '../../components/gateway-directory.ts';
+
+/** Same default as `gateway start --remote --socket`. */
+const REMOTE_DOCKER_SOCKET = '/var/run/docker.sock';
+
+const locationOf = (e: GatewayEntry): string => (e.kind === 'local' ? describeEndpoint(LOCAL_ENDPOINT) : `ssh://${e.remote}${e.socketPath}`);
+
+/** A remote gateway whose notices and host-key questions go to the TUI instead of stderr and stdin. */
+function remoteGateway(entry: RemoteEntry, how: Connecting): RemoteGateway {
+  const gateway = new RemoteGateway(entry, { acceptHostKey: (k) => how.trustHostKey(k) });
+  gateway.events.on('gateway.notice', (e) => how.progress(`gateway ${entry.name}: ${e.message}`));
+  return gateway;
+}
+
+export interface DirectoryOptions {
+  /** How a registered entry becomes a Gateway (tests point names at the local engine). */
+  readonly connect?: (entry: GatewayEntry, how: Connecting) => Gateway;
+  /** The gateway the TUI starts on, closed like any other when switched away from. */
+  readonly current?: Gateway;
+}
+
+/** The registry (OPENSHELL_CONFIG_DIR moves it) plus `openGateway`-style construction, for the TUI. */
+export function gatewayDirectory(registry = new GatewayRegistry(), opts: DirectoryOptions = {}): GatewayDirectory {
+  const connect = opts.connect ?? ((entry, how) => (entry.kind === 'local' ? new EmbeddedGateway('local') : remoteGateway(entry, how)));
+  let opened = opts.current;
+  const listing = (e: GatewayEntry): GatewayListing => ({ name: e.name, kind: e.kind, location: locationOf(e), selected: registry.selected() === e.name });
+  return {
+    list: () => registry.list().map(listing),
+    open(name, how) {
+      const next = connect(registry.get(name), how);
+      // One SSH connection at a time: the gateway switched away from is not watched any more.
+      if (opened instanceof RemoteGateway) opened.close();
+      opened = next;
+      return next;
+    },
+    select: (name) => registry.select(name),
+    async add(target, how) {
+      if (/^https?:\/\//i.test(target)) {
+        throw new UsageError('served gateways are not supported yet', 'add a Docker host reached over SSH: user@host[:port]');
+      }
+      const t = parseTarget(target);
+      const entry: RemoteEntry = { kind: 'ssh', name: nameFromHost(t.host), remote: target, socketPath: REMOTE_DOCKER_SOCKET, createdAt: new Date().toISOString() };
+      if (registry.find(entry.name)) throw new UsageError(`a gateway named \`${entry.name}\` is already registered`, 'remove it first with x');
+      const gateway = remoteGateway(entry, how);
+      try {
+        await gateway.start({ progress: (m) => how.progress(`gateway ${entry.name}: ${m}`) });
+        return listing(registry.add(entry));
+      } finally {
+        gateway.close();
+      }
+    },
+    remove: (name) => registry.remove(name),
+  };
+}
