@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 describe('the workbench in a real terminal, against the real gateway', () => {
-  it('shows a deny live, a allows exactly that request so the next attempt passes, q restores the terminal', async () => {
+  it('shows a deny live, a allows exactly that request, space turns the block off again, q restores the terminal', async () => {
     const curl: string[] = [BIN, 'sandbox', 'exec', name, '--', 'curl', '-s', '-o', '/dev/null', '-w', 'status=%{http_code}', '--max-time', '5', `http://${upstream}:8080/`];
     const r = await inTerminal(
       [],
@@ -70,13 +70,22 @@ describe('the workbench in a real terminal, against the real gateway', () => {
         // The supervisor picks a new revision up within a second; a person's retry comes later than that.
         ['sleep', 1],
         ['run', curl],
+        ['send', '\t'],
+        // The Policy pane's footer (raw stream: colour codes sit between a key and its words).
+        ['expect', 'undo'],
+        ['send', ' '],
+        ['expect', 'Turn block'],
+        ['send', 'y'],
+        ['expect', 'policy revision 3'],
+        ['sleep', 1],
+        ['run', curl],
         ['send', 'q'],
       ],
     );
     const runs = [...r.out.matchAll(/\[run\] status=(\d+)/g)].map((m) => m[1]);
     // On failure, the last screen says what the user would have seen.
     const screen = r.out.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g'), '').slice(-2500);
-    expect(runs, screen).toEqual(['403', '200']);
+    expect(runs, screen).toEqual(['403', '200', '403']);
     expect(r.code).toBe(0);
     const tail = r.out.slice(r.out.lastIndexOf('\x1b[?1049l'));
     expect(tail).toContain('\x1b[?25h');
