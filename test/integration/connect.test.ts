@@ -1,20 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { BIN, ROOT, gateway, uniqueName } from './helpers.ts';
+import { gateway, inTerminal, uniqueName } from './helpers.ts';
 
 const gw = gateway();
 const name = uniqueName('tty');
 
-type Step = ['send', string] | ['expect', string] | ['resize', number, number] | ['sleep', number];
 
-/** Runs the CLI in a real pseudo-terminal, typing and reading as a person would. */
-function inTerminal(args: string[], steps: Step[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('python3', [`${ROOT}test/fixtures/pty-drive.py`, JSON.stringify(steps), BIN, ...args], (err, stdout) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout });
-    });
-  });
-}
 
 beforeAll(async () => {
   await gw.createSandbox({ name });

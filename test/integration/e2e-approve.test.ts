@@ -1,50 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { dockerClient } from '../../core/docker/client.ts';
-import { EGRESS_NETWORK } from '../../core/docker/labels.ts';
-import { BIN, ROOT, gateway, uniqueName } from './helpers.ts';
+import { BIN, gateway, inTerminal, removeUpstream, startUpstream, uniqueName } from './helpers.ts';
 
 const gw = gateway();
-const docker = dockerClient();
 // Sorted first, so the Sandboxes cursor starts on it whatever else runs on the engine.
 const name = `0${uniqueName('appr').slice(3)}`;
 const peer = `${name}-upstream`;
 let upstream = '';
 
-type Step = ['send', string] | ['expect', string] | ['resize', number, number] | ['sleep', number] | ['run', string[]];
-
-function inTerminal(args: string[], steps: Step[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, PTY_TIMEOUT: '40' };
-    execFile('python3', [`${ROOT}test/fixtures/pty-drive.py`, JSON.stringify(steps), BIN, ...args], { env, maxBuffer: 64 << 20 }, (err, stdout) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout });
-    });
-  });
-}
-
 beforeAll(async () => {
   await gw.createSandbox({ name });
   // A real upstream on the egress network: a private address the default policy does not allow.
-  const images = await docker.listImages({ filters: { reference: ['openshell/sandbox:latest'] } });
-  const c = await docker.createContainer({
-    name: peer,
-    Image: images[0]!.Id,
-    User: '1000',
-    Cmd: ['python3', '-m', 'http.server', '8080'],
-    HostConfig: { NetworkMode: EGRESS_NETWORK },
-  });
-  await c.start();
-  upstream = (await c.inspect()).NetworkSettings.Networks[EGRESS_NETWORK]!.IPAddress;
-  // Until python listens, a first request would fail for the wrong reason.
-  for (let i = 0; i < 50; i++) {
-    const probe = await c.exec({ Cmd: ['python3', '-c', 'import socket; socket.create_connection(("127.0.0.1", 8080))'] });
-    (await probe.start({})).resume();
-    await new Promise((r) => setTimeout(r, 100));
-    if ((await probe.inspect()).ExitCode === 0) break;
-  }
+  upstream = await startUpstream(peer);
 });
 afterAll(async () => {
-  await docker.getContainer(peer).remove({ force: true }).catch(() => undefined);
+  await removeUpstream(peer);
   await gw.deleteSandbox(name).catch(() => undefined);
 });
 
@@ -81,6 +50,7 @@ describe('the workbench in a real terminal, against the real gateway', () => {
         ['run', curl],
         ['send', 'q'],
       ],
+      { PTY_TIMEOUT: '40' },
     );
     const runs = [...r.out.matchAll(/\[run\] status=(\d+)/g)].map((m) => m[1]);
     // On failure, the last screen says what the user would have seen.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerClient } from '../../core/docker/client.ts';
 import { EGRESS_NETWORK } from '../../core/docker/labels.ts';
-import { execCapture, gateway, uniqueName } from './helpers.ts';
+import { execCapture, gateway, removeUpstream, startUpstream, uniqueName } from './helpers.ts';
 
 const gw = gateway();
 const name = uniqueName('fence');
@@ -35,20 +35,11 @@ beforeAll(async () => {
   const net = await docker.getNetwork(EGRESS_NETWORK).inspect();
   bridgeGateway = (net as { IPAM: { Config: { Gateway: string }[] } }).IPAM.Config[0]!.Gateway;
   // Another container on the same network, listening for real.
-  const images = await docker.listImages({ filters: { reference: ['openshell/sandbox:latest'] } });
-  const c = await docker.createContainer({
-    name: peer,
-    Image: images[0]!.Id,
-    User: '1000',
-    Cmd: ['python3', '-m', 'http.server', '8080'],
-    HostConfig: { NetworkMode: EGRESS_NETWORK },
-  });
-  await c.start();
-  peerIp = (await c.inspect()).NetworkSettings.Networks[EGRESS_NETWORK]!.IPAddress;
+  peerIp = await startUpstream(peer);
 });
 
 afterAll(async () => {
-  await docker.getContainer(peer).remove({ force: true }).catch(() => undefined);
+  await removeUpstream(peer);
   await gw.deleteSandbox(name).catch(() => undefined);
 });
 

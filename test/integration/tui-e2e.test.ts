@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { stripVTControlCharacters } from 'node:util';
-import { BIN, ROOT, gateway, uniqueName } from './helpers.ts';
+import { gateway, inTerminal, uniqueName } from './helpers.ts';
 
 const gw = gateway();
 // Sorted first, so the Sandboxes cursor starts on it whatever else runs on the engine.
 const name = `0${uniqueName('e2e').slice(3)}`;
 
-type Step = ['send', string] | ['expect', string] | ['resize', number, number] | ['sleep', number];
 
-/** `openshell ARGS` in a real 80×24 pseudo-terminal, typing and reading as a person would. */
-function inTerminal(args: string[], steps: Step[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile('python3', [`${ROOT}test/fixtures/pty-drive.py`, JSON.stringify(steps), BIN, ...args], { maxBuffer: 64 << 20 }, (err, stdout) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout });
-    });
-  });
-}
 
 const ENTER_ALT = '\x1b[?1049h';
 const LEAVE_ALT = '\x1b[?1049l';
