@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { admit, type AdmitDeps } from './admit.ts';
 import { sendDeny } from './deny.ts';
-import type { FlowRegistry } from './flows.ts';
+import { trackFlow, type FlowRegistry } from './flows.ts';
 import { headSize, MAX_CONNECT_HEAD, parseConnectTarget } from './head.ts';
 import type { IdentityResult } from './identity.ts';
 import { relay } from './relay.ts';
@@ -29,23 +29,12 @@ export async function handleConnect(req: IncomingMessage, client: Socket, head: 
     deps.events.flowEnd(a.seq, { bytesIn: 0, bytesOut: 0, durationMs: 0, reason: 'the client left before the tunnel opened' });
     return;
   }
-  let revoked: string | undefined;
-  const unregister = deps.flows.add({
-    host,
-    port,
-    ip: a.ip,
-    binary: identity.binary,
-    ancestors: identity.ancestors ?? [],
-    close: (why) => {
-      revoked = why;
-      client.destroy();
-      a.upstream.destroy();
-    },
-  });
+  const flow = trackFlow(deps.flows, { host, port, ip: a.ip, binary: identity.binary, ancestors: identity.ancestors ?? [] }, [client, a.upstream]);
   client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   if (head.length > 0) a.upstream.write(head);
   relay(client, a.upstream, (stats) => {
-    unregister();
+    flow.unregister();
+    const revoked = flow.revoked();
     deps.events.flowEnd(a.seq, { ...stats, ...(revoked === undefined ? {} : { reason: revoked }) });
   });
   client.resume();

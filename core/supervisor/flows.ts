@@ -37,3 +37,26 @@ export class FlowRegistry {
     return closed;
   }
 }
+
+/** An admitted connection registered for revocation: `revoked` says why a new revision closed it. */
+export interface TrackedFlow {
+  readonly unregister: () => void;
+  readonly revoked: () => string | undefined;
+}
+
+/** Registers an allowed flow whose revocation destroys both of its sockets. */
+export function trackFlow(
+  flows: FlowRegistry,
+  target: Omit<Flow, 'close'>,
+  sockets: readonly { destroy(): void }[],
+): TrackedFlow {
+  let why: string | undefined;
+  const unregister = flows.add({
+    ...target,
+    close: (reason) => {
+      why = reason;
+      for (const s of sockets) s.destroy();
+    },
+  });
+  return { unregister, revoked: () => why };
+}

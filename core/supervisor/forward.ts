@@ -1,5 +1,6 @@
 import { request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { admit } from './admit.ts';
+import { trackFlow } from './flows.ts';
 import type { TunnelDeps } from './connect.ts';
 import type { DenyBody } from './deny.ts';
 import { endToEndHeaders, parseRequestLine, originForm } from './head.ts';
@@ -19,22 +20,10 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, iden
   if (!a.ok) return reply(res, a.status, a.body);
   const started = performance.now();
   let bytesIn = 0;
-  let revoked: string | undefined;
-  const client = req.socket;
-  const unregister = deps.flows.add({
-    host,
-    port,
-    ip: a.ip,
-    binary: identity.binary,
-    ancestors: identity.ancestors ?? [],
-    close: (why) => {
-      revoked = why;
-      a.upstream.destroy();
-      client.destroy();
-    },
-  });
+  const flow = trackFlow(deps.flows, { host, port, ip: a.ip, binary: identity.binary, ancestors: identity.ancestors ?? [] }, [a.upstream, req.socket]);
   const done = (): void => {
-    unregister();
+    flow.unregister();
+    const revoked = flow.revoked();
     deps.events.flowEnd(a.seq, {
       bytesIn,
       bytesOut: a.upstream.bytesWritten,
