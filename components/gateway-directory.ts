@@ -3,7 +3,7 @@ import type { Gateway } from '../core/gateway/types.ts';
 /** One registered gateway as the Gateways dialog lists it. */
 export interface GatewayListing {
   readonly name: string;
-  readonly kind: 'local' | 'ssh';
+  readonly kind: 'local' | 'ssh' | 'https';
   /** Where it runs: `unix:///var/run/docker.sock`, `ssh://me@box/var/run/docker.sock`. */
   readonly location: string;
   /** The registry's selected gateway: what a plain `openshell` command talks to. */

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import { UsageError } from '../core/errors.ts';
 import { EmbeddedGateway } from '../core/gateway/embedded.ts';
 import type { Gateway } from '../core/gateway/types.ts';
 import { GatewayRegistry, type GatewayEntry, type Source } from '../core/gateway/registry.ts';
@@ -24,6 +25,7 @@ export function openGateway(): Gateway {
 
 export function gatewayFor(entry: GatewayEntry, opts: { acceptHostKey?: boolean } = {}): EmbeddedGateway {
   if (entry.kind === 'local') return new EmbeddedGateway('local');
+  if (entry.kind === 'https') throw new UsageError('served gateways are not supported yet', 'use `local` or a gateway over SSH');
   const gateway = new RemoteGateway(entry, { acceptHostKey: hostKeyPrompt(opts.acceptHostKey === true) });
   gateway.events.on('gateway.notice', (e) => stderrProgress(`gateway ${entry.name}: ${e.message}`));
   return gateway;

@@ -1,9 +1,18 @@
 import Conf from 'conf';
 import { NotFoundError, UsageError } from '../errors.ts';
 
-/** A registered gateway: the built-in local engine, or a Docker host reached over SSH. */
+/** A registered gateway: the built-in local engine, a Docker host reached over SSH, or a served gateway. */
 export type GatewayEntry =
   | { readonly name: string; readonly kind: 'local' }
+  | {
+      readonly name: string;
+      readonly kind: 'https';
+      /** The served gateway's base URL, `https://host[:port]` (no path). */
+      readonly url: string;
+      /** `sha256:<64 hex>` of the server certificate (DER) accepted when it was added (self-signed gateways). */
+      readonly fingerprint?: string;
+      readonly createdAt: string;
+    }
   | {
       readonly name: string;
       readonly kind: 'ssh';
@@ -16,6 +25,13 @@ export type GatewayEntry =
     };
 
 export type RemoteEntry = Extract<GatewayEntry, { kind: 'ssh' }>;
+export type HttpsEntry = Extract<GatewayEntry, { kind: 'https' }>;
+type StoredEntry = RemoteEntry | HttpsEntry;
+
+/** Where a registered gateway is, as the UI shows it (`local` is described by the caller: it knows the socket). */
+export function remoteLocation(e: RemoteEntry | HttpsEntry): string {
+  return e.kind === 'ssh' ? `ssh://${e.remote}${e.socketPath}` : e.url;
+}
 
 const GATEWAY_NAME = /^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$/;
 
@@ -29,7 +45,7 @@ export const LOCAL_GATEWAY: GatewayEntry = { name: 'local', kind: 'local' };
 
 interface Store {
   active?: string;
-  gateways: Record<string, RemoteEntry>;
+  gateways: Record<string, StoredEntry>;
 }
 
 /** Where a command's gateway came from, for `gateway list/info` and warnings. */
@@ -73,14 +89,22 @@ export class GatewayRegistry {
     return entry;
   }
 
-  /** Adds or replaces a remote registration. */
+  /** Adds or replaces a remote (SSH) registration. */
   add(entry: Omit<RemoteEntry, 'createdAt' | 'kind'>): RemoteEntry {
-    if (entry.name === LOCAL_GATEWAY.name) throw new UsageError('`local` is the built-in gateway', 'pick another --name');
-    if (!GATEWAY_NAME.test(entry.name)) {
-      throw new UsageError(`invalid gateway name \`${entry.name}\``, 'use 1-48 lower-case letters, digits and dashes');
+    return this.store({ ...entry, kind: 'ssh', createdAt: new Date().toISOString() });
+  }
+
+  /** Adds or replaces a served-gateway registration (its token lives apart, see `core/gateway/http/credentials.ts`). */
+  addHttps(entry: Omit<HttpsEntry, 'createdAt' | 'kind'>): HttpsEntry {
+    return this.store({ ...entry, kind: 'https', createdAt: new Date().toISOString() });
+  }
+
+  private store<E extends StoredEntry>(full: E): E {
+    if (full.name === LOCAL_GATEWAY.name) throw new UsageError('`local` is the built-in gateway', 'pick another --name');
+    if (!GATEWAY_NAME.test(full.name)) {
+      throw new UsageError(`invalid gateway name \`${full.name}\``, 'use 1-48 lower-case letters, digits and dashes');
     }
-    const full: RemoteEntry = { ...entry, kind: 'ssh', createdAt: new Date().toISOString() };
-    this.conf.set('gateways', { ...this.conf.get('gateways'), [entry.name]: full });
+    this.conf.set('gateways', { ...this.conf.get('gateways'), [full.name]: full });
     return full;
   }
 

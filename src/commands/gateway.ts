@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { gatewayFor, openGateway, resolveGateway, stderrProgress } from '../connect.ts';
 import { parseFormat, printData } from '../output.ts';
 import type { GatewayStatus } from '../../core/gateway/types.ts';
-import { GatewayRegistry, nameFromHost, type GatewayEntry } from '../../core/gateway/registry.ts';
+import { GatewayRegistry, nameFromHost, remoteLocation, type GatewayEntry } from '../../core/gateway/registry.ts';
 import { REMOTE_DOCKER_SOCKET } from '../../core/ssh/docker.ts';
 import { describeEndpoint, LOCAL_ENDPOINT } from '../../core/docker/client.ts';
 import type { RemoteGateway } from '../../core/ssh/gateway.ts';
@@ -20,13 +20,13 @@ const STATUS_COLUMNS = [
 interface Listed {
   readonly active: boolean;
   readonly name: string;
-  readonly type: 'local' | 'ssh';
+  readonly type: GatewayEntry['kind'];
   readonly endpoint: string;
   readonly identity?: string;
 }
 
 const endpointOf = (e: GatewayEntry): string =>
-  e.kind === 'local' ? describeEndpoint(LOCAL_ENDPOINT) : `ssh://${e.remote}${e.socketPath}`;
+  e.kind === 'local' ? describeEndpoint(LOCAL_ENDPOINT) : remoteLocation(e);
 
 const listed = (e: GatewayEntry, active: string): Listed => ({
   active: e.name === active,

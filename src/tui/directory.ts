@@ -1,7 +1,7 @@
 import { describeEndpoint, LOCAL_ENDPOINT } from '../../core/docker/client.ts';
 import { UsageError } from '../../core/errors.ts';
 import { EmbeddedGateway } from '../../core/gateway/embedded.ts';
-import { GatewayRegistry, nameFromHost, type GatewayEntry, type RemoteEntry } from '../../core/gateway/registry.ts';
+import { GatewayRegistry, nameFromHost, remoteLocation, type GatewayEntry, type RemoteEntry } from '../../core/gateway/registry.ts';
 import type { Gateway } from '../../core/gateway/types.ts';
 import { RemoteGateway } from '../../core/ssh/gateway.ts';
 import { parseTarget } from '../../core/ssh/target.ts';
@@ -10,7 +10,7 @@ import type { Connecting, GatewayDirectory, GatewayListing } from '../../compone
 /** Same default as `gateway start --remote --socket`. */
 const REMOTE_DOCKER_SOCKET = '/var/run/docker.sock';
 
-const locationOf = (e: GatewayEntry): string => (e.kind === 'local' ? describeEndpoint(LOCAL_ENDPOINT) : `ssh://${e.remote}${e.socketPath}`);
+const locationOf = (e: GatewayEntry): string => (e.kind === 'local' ? describeEndpoint(LOCAL_ENDPOINT) : remoteLocation(e));
 
 /** A remote gateway whose notices and host-key questions go to the TUI instead of stderr and stdin. */
 function remoteGateway(entry: RemoteEntry, how: Connecting): RemoteGateway {
@@ -28,7 +28,13 @@ export interface DirectoryOptions {
 
 /** The registry (OPENSHELL_CONFIG_DIR moves it) plus `openGateway`-style construction, for the TUI. */
 export function gatewayDirectory(registry = new GatewayRegistry(), opts: DirectoryOptions = {}): GatewayDirectory {
-  const connect = opts.connect ?? ((entry, how) => (entry.kind === 'local' ? new EmbeddedGateway('local') : remoteGateway(entry, how)));
+  const connect =
+    opts.connect ??
+    ((entry, how) => {
+      if (entry.kind === 'local') return new EmbeddedGateway('local');
+      if (entry.kind === 'ssh') return remoteGateway(entry, how);
+      throw new UsageError('served gateways are not supported yet', 'use a Docker host reached over SSH');
+    });
   let opened = opts.current;
   const listing = (e: GatewayEntry): GatewayListing => ({ name: e.name, kind: e.kind, location: locationOf(e), selected: registry.selected() === e.name });
   return {
