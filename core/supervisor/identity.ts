@@ -1,5 +1,6 @@
 import { findClientSocket, parseProcNetTcp } from './procnet.ts';
 import { holdsSocket, procReader, type ProcReader } from './procfs.ts';
+import { HolderSweep } from './holder-sweep.ts';
 import type { SockDiag } from './sockdiag.ts';
 import { TofuCache } from './tofu.ts';
 
@@ -17,6 +18,8 @@ export interface Identity {
   /** argv of the process: logged, never trusted. */
   readonly cmdline: readonly string[];
   readonly hash: string;
+  /** The client socket's inode: what the holder sweep looks for in every other process. */
+  readonly inode?: number;
 }
 
 export interface IdentityFailure {
@@ -31,6 +34,11 @@ export interface IdentityFailure {
 
 export type IdentityResult = Identity | IdentityFailure;
 
+export interface Located {
+  readonly inode: number;
+  readonly uid: number;
+}
+
 export interface Endpoint {
   readonly ip: string;
   readonly port: number;
@@ -43,6 +51,8 @@ export class Identifier {
   /** Recent socket owners first: long-lived clients (an agent's HTTP pool) are found without a full scan. */
   private readonly recent: number[] = [];
   private readonly stopAt: ReadonlySet<number>;
+  /** Every other process, looked at right after admission (SCM_RIGHTS, re-parented children). */
+  readonly sweep: HolderSweep;
 
   constructor(
     private readonly proc: ProcReader = procReader(),
@@ -52,18 +62,48 @@ export class Identifier {
     private readonly diag: SockDiag | null = null,
   ) {
     this.stopAt = new Set([0, 1, selfPid]);
+    this.sweep = new HolderSweep(proc, this.stopAt);
+  }
+
+  /**
+   * Has the sweep check that no unrelated process of another executable holds the identified socket;
+   * `onShared` gets the ambiguity as a failure (the caller closes the connection). Returns an unwatch.
+   */
+  watchHolders(id: Identity, onShared: (failure: IdentityFailure) => void): () => void {
+    if (id.inode === undefined) return () => undefined;
+    const link = `socket:[${id.inode}]`;
+    return this.sweep.watch(id.inode, id.pid, id.binary, (other) =>
+      onShared({
+        ok: false,
+        error: 'identity_ambiguous',
+        binary: id.binary,
+        pid: id.pid,
+        ancestors: id.ancestors,
+        cmdline: id.cmdline,
+        reason: `ambiguous shared socket ownership: ${link} is held by \`${id.binary}\` (pid ${id.pid}) and \`${other.exe}\` (pid ${other.pid})`,
+      }),
+    );
   }
 
   async identify(peer: Endpoint, proxy: Endpoint): Promise<IdentityResult> {
-    const pending = this.diag?.lookup(peer, proxy);
-    // Listed while the helper answers: the two costs overlap instead of adding up.
-    const pids = this.proc.pids();
-    const found = (await pending) ?? this.socketFromProc(peer, proxy);
-    return this.identifyInode(found?.inode ?? null, peer, found?.uid, pids);
+    const found = (await this.locate(peer, proxy)) ?? this.socketFromProc(peer, proxy);
+    return this.identifyInode(found?.inode ?? null, peer, found?.uid);
+  }
+
+  /**
+   * The client socket's inode and uid by netlink (null without the helper, or when it misses). Not started
+   * at accept: measured on 2 cores, the helper then competes with the client still sending its request.
+   */
+  async locate(peer: Endpoint, proxy: Endpoint): Promise<Located | null> {
+    try {
+      return (await this.diag?.lookup(peer, proxy)) ?? null;
+    } catch {
+      return null;
+    }
   }
 
   /** The slow path: /proc/net/tcp first (the proxy listens on IPv4), tcp6 only when that misses. */
-  socketFromProc(peer: Endpoint, proxy: Endpoint): { inode: number; uid: number } | null {
+  socketFromProc(peer: Endpoint, proxy: Endpoint): Located | null {
     return (
       findClientSocket(parseProcNetTcp(this.proc.netTcp(4)), peer, proxy) ??
       findClientSocket(parseProcNetTcp(this.proc.netTcp(6)), peer, proxy)
@@ -71,11 +111,11 @@ export class Identifier {
   }
 
   /** Everything after the socket is known: holder, executable, ancestors, sharing and TOFU checks. */
-  async identifyInode(inode: number | null, peer: Endpoint, uid?: number, pids?: number[]): Promise<IdentityResult> {
+  async identifyInode(inode: number | null, peer: Endpoint, uid?: number): Promise<IdentityResult> {
     const unknown = (reason: string): IdentityFailure => ({ ok: false, error: 'identity_unknown', reason, binary: '' });
     if (inode === null) return unknown(`no socket for ${peer.ip}:${peer.port} in this namespace (the client closed it, or it is outside)`);
     const link = `socket:[${inode}]`;
-    const owner = this.findOwner(link, uid, pids ?? this.proc.pids());
+    const owner = this.findOwner(link, uid);
     if (owner === null) return unknown(`no process holds ${link} (it exited, or it is outside this pid namespace)`);
     const chain = this.ancestorsOf(owner);
     const binary = this.proc.exe(owner);
@@ -101,16 +141,17 @@ export class Identifier {
       if (!t.ok) return { ok: false, error: 'binary_tampered', binary, ...seen, reason: t.reason };
       if (pid === owner) hash = t.hash;
     }
-    return { ok: true, binary, ...seen, hash };
+    return { ok: true, binary, ...seen, hash, inode };
   }
 
   /**
    * Recent owners, then newest pids first (a client just started has a high pid), those running as the
    * socket's creator before the rest (a stat is cheaper than listing descriptors); stops at the first holder.
    */
-  private findOwner(link: string, uid: number | undefined, listed: number[]): number | null {
+  private findOwner(link: string, uid: number | undefined): number | null {
     for (const pid of this.recent) if (holdsSocket(this.proc, pid, link)) return this.remember(pid);
-    const pids = listed.sort((a, b) => b - a);
+    // Listed only on a miss: listing /proc costs more than the rest of a lookup with a recent owner.
+    const pids = this.proc.pids().sort((a, b) => b - a);
     const skip = new Set([...this.recent, ...this.stopAt]);
     const later: number[] = [];
     for (const pid of pids) {
@@ -142,7 +183,9 @@ export class Identifier {
 
   /**
    * Other holders among the owner's relatives: a socket is shared by fork (descendants) or handed to a
-   * parent. Descriptors passed to unrelated processes (SCM_RIGHTS) are not searched here.
+   * parent. Descriptors passed to unrelated processes (SCM_RIGHTS, or kept by a re-parented child) are
+   * found by the holder sweep (`holder-sweep.ts`) right after: a scan of every process is too slow for
+   * the connection's path (milliseconds with a few hundred processes).
    */
   private otherHolders(owner: number, chain: readonly number[], link: string): number[] {
     const out: number[] = [];

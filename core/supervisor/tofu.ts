@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
+import { memoryTofuStore, type TofuStore } from './tofu-store.ts';
 
 /**
  * Trust on first use for executables: the first SHA-256 seen at a path is its identity. The file is read
@@ -44,22 +45,35 @@ const same = (a: Fingerprint, b: Fingerprint): boolean =>
   a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.dev === b.dev && a.ino === b.ino;
 
 export class TofuCache {
-  private readonly entries = new Map<string, { fp: Fingerprint; hash: string; trusted: string }>();
+  private readonly entries = new Map<string, { fp: Fingerprint; hash: string }>();
+  /** First-seen hash per path: loaded from the store, saved whenever a path is trusted for the first time. */
+  private readonly trusted: Map<string, string>;
   /** How many times a file was actually hashed (for tests and the benchmark). */
   hashes = 0;
 
-  constructor(private readonly io: TofuIo = realIo) {}
+  constructor(
+    private readonly io: TofuIo = realIo,
+    private readonly store: TofuStore = memoryTofuStore(),
+  ) {
+    // Persisted hashes have no fingerprint here: the first use after a restart hashes and compares.
+    this.trusted = store.load();
+  }
 
   /** `path` is the kernel-resolved executable path; `via` is the file to read (`/proc/<pid>/exe`). */
   async check(path: string, via: string): Promise<TofuResult> {
     const fp = this.io.stat(via);
     const known = this.entries.get(path);
-    if (known && same(known.fp, fp)) return result(path, known.hash, known.trusted);
+    if (known && same(known.fp, fp)) return result(path, known.hash, this.trusted.get(path)!);
     const hash = await this.io.hash(via);
     this.hashes++;
+    this.entries.set(path, { fp, hash });
     // Another lookup may have hashed the same path meanwhile: its first hash stays the trusted one.
-    const trusted = this.entries.get(path)?.trusted ?? hash;
-    this.entries.set(path, { fp, hash, trusted });
+    let trusted = this.trusted.get(path);
+    if (trusted === undefined) {
+      trusted = hash;
+      this.trusted.set(path, hash);
+      this.store.save(this.trusted);
+    }
     return result(path, hash, trusted);
   }
 }

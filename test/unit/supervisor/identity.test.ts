@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, realpathSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, realpathSync, symlinkSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Identifier } from '../../../core/supervisor/identity.ts';
+import { Identifier, type Identity } from '../../../core/supervisor/identity.ts';
 import { procReader, type ProcReader } from '../../../core/supervisor/procfs.ts';
 import { SockDiag } from '../../../core/supervisor/sockdiag.ts';
 import { TofuCache } from '../../../core/supervisor/tofu.ts';
@@ -91,6 +91,92 @@ describe('binary identity from /proc', () => {
     );
     expect(id).toMatchObject({ ok: false, error: 'identity_ambiguous', binary: '/usr/bin/curl', pid: 11 });
     expect(id.ok ? '' : id.reason).toContain('/usr/bin/python3.11');
+  });
+});
+
+/** Python that connects to the listener and hands the socket to whoever connects to a unix socket. */
+const SENDER = `
+import socket, sys, time
+t = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+u = socket.socket(socket.AF_UNIX); u.bind(sys.argv[2]); u.listen(1)
+c, _ = u.accept()
+socket.send_fds(c, [b"x"], [t.fileno()])
+if sys.argv[3] == "close":
+    t.close()
+time.sleep(30)
+`;
+/** Receives one descriptor over a unix socket and holds it. */
+const RECEIVER = `
+import socket, sys, time
+u = socket.socket(socket.AF_UNIX)
+for _ in range(200):
+    try:
+        u.connect(sys.argv[1]); break
+    except OSError:
+        time.sleep(0.01)
+msg, fds, _, _ = socket.recv_fds(u, 1, 4)
+print(fds[0], flush=True)
+time.sleep(30)
+`;
+
+describe('a socket passed to an unrelated process (SCM_RIGHTS)', () => {
+  /** python3 connects; a copy of python3 at another path (not its relative) receives the descriptor. */
+  async function handOff(mode: 'keep' | 'close'): Promise<{ socket: Socket; sender: ChildProcess; receiver: ChildProcess; other: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'ident-scm-'));
+    const other = join(dir, 'other-python');
+    copyFileSync(realpathSync('/usr/bin/python3'), other);
+    server = createServer();
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const accepted = new Promise<Socket>((r) => server!.once('connection', r));
+    const sock = join(dir, 'pass.sock');
+    const sender = spawn('python3', ['-c', SENDER, String(port), sock, mode], { stdio: 'ignore' });
+    const receiver = spawn(other, ['-c', RECEIVER, sock], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(sender, receiver);
+    await new Promise((r) => receiver.stdout.once('data', r));
+    // The sender closes its copy right after sending: give it a moment.
+    if (mode === 'close') await new Promise((r) => setTimeout(r, 100));
+    return { socket: await accepted, sender, receiver, other: realpathSync(other) };
+  }
+
+  it('reports the socket as ambiguous right after admission while the sender and the receiver (another binary) both hold it', async () => {
+    const { socket, sender, receiver, other } = await handOff('keep');
+    const identifier = new Identifier(procReader(), new TofuCache(), -1, new SockDiag());
+    // Not a relative of the sender: the connection's path does not see it (a full scan is too slow there)...
+    const id = await identifier.identify(...ends(socket));
+    expect(id.ok).toBe(true);
+    expect([sender.pid, receiver.pid]).toContain(id.pid);
+    // ...the holder sweep does, before long.
+    const shared: string[] = [];
+    identifier.watchHolders(id as Identity, (f) => shared.push(`${f.error}: ${f.reason}`));
+    await identifier.sweep.settled();
+    expect(shared).toHaveLength(1);
+    expect(shared[0]).toContain('identity_ambiguous');
+    expect(shared[0]).toContain(`\`${other}\` (pid ${receiver.pid})`);
+    expect(shared[0]).toContain(`(pid ${sender.pid})`);
+  });
+
+  it('finds nothing to report for a socket held by one process, and batches connections into one pass', async () => {
+    const { socket, child } = await clientVia(process.execPath);
+    const identifier = new Identifier(procReader(), new TofuCache(), -1);
+    const id = await identifier.identify(...ends(socket));
+    expect(id).toMatchObject({ ok: true, pid: child.pid });
+    const shared: unknown[] = [];
+    for (let i = 0; i < 5; i++) identifier.watchHolders(id as Identity, (f) => shared.push(f));
+    await identifier.sweep.settled();
+    expect(shared).toEqual([]);
+    expect(identifier.sweep.passes).toBe(1);
+  });
+
+  it('judges the receiver alone once the sender has closed its copy', async () => {
+    const { socket, receiver, other } = await handOff('close');
+    const identifier = new Identifier(procReader(), new TofuCache(), -1);
+    const id = await identifier.identify(...ends(socket));
+    expect(id).toMatchObject({ ok: true, binary: other, pid: receiver.pid });
+    const shared: unknown[] = [];
+    identifier.watchHolders(id as Identity, (f) => shared.push(f));
+    await identifier.sweep.settled();
+    expect(shared).toEqual([]);
   });
 });
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TofuCache, type Fingerprint, type TofuIo } from '../../../core/supervisor/tofu.ts';
+import { fileTofuStore, TOFU_FILE } from '../../../core/supervisor/tofu-store.ts';
 
 function fakeIo(): TofuIo & { fp: Fingerprint; content: string; hashed: number } {
   const io = {
@@ -51,5 +52,59 @@ describe('trust on first use', () => {
     expect((await t.check(f, f)).ok).toBe(true);
     writeFileSync(f, 'two!');
     expect((await t.check(f, f)).ok).toBe(false);
+  });
+
+  it('keeps first-seen hashes across a restart: a binary swapped while the supervisor was down is caught', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tofu-state-'));
+    const io = fakeIo();
+    io.content = 'a'.repeat(64);
+    const before = new TofuCache(io, fileTofuStore(dir));
+    expect((await before.check('/usr/bin/curl', '/proc/1/exe')).ok).toBe(true);
+    const saved = JSON.parse(readFileSync(join(dir, TOFU_FILE), 'utf8')) as { binaries: Record<string, string> };
+    expect(saved.binaries).toEqual({ '/usr/bin/curl': `sha256:${'a'.repeat(64)}` });
+    // "Restart": a new cache over the same directory, the file replaced meanwhile (same fingerprint even).
+    io.content = 'b'.repeat(64);
+    const after = new TofuCache(io, fileTofuStore(dir));
+    const r = await after.check('/usr/bin/curl', '/proc/9/exe');
+    expect(r).toMatchObject({ ok: false, trusted: `sha256:${'a'.repeat(64)}` });
+    // Without the file the swapped binary would simply be trusted anew.
+    expect((await new TofuCache(io).check('/usr/bin/curl', '/proc/9/exe')).ok).toBe(true);
+  });
+
+  it('saves atomically and leaves no temporary file; a new binary is added, an old trust never replaced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tofu-state-'));
+    const io = fakeIo();
+    io.content = 'a'.repeat(64);
+    const t = new TofuCache(io, fileTofuStore(dir));
+    await t.check('/usr/bin/curl', '/proc/1/exe');
+    io.content = 'c'.repeat(64);
+    await t.check('/usr/bin/git', '/proc/2/exe');
+    io.fp = { ...io.fp, ino: 7 };
+    await t.check('/usr/bin/curl', '/proc/3/exe');
+    expect(readdirSync(dir)).toEqual([TOFU_FILE]);
+    const saved = JSON.parse(readFileSync(join(dir, TOFU_FILE), 'utf8')) as { binaries: Record<string, string> };
+    expect(saved.binaries).toEqual({ '/usr/bin/curl': `sha256:${'a'.repeat(64)}`, '/usr/bin/git': `sha256:${'c'.repeat(64)}` });
+  });
+
+  it('starts empty from a torn or foreign file and reports it, and reports a state dir it cannot write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tofu-state-'));
+    writeFileSync(join(dir, TOFU_FILE), '{"version":1,"binaries":{"/usr/bin/cu');
+    const errors: string[] = [];
+    expect(fileTofuStore(dir, (e) => errors.push(e)).load().size).toBe(0);
+    expect(errors[0]).toContain('unreadable');
+    writeFileSync(join(dir, TOFU_FILE), JSON.stringify({ version: 1, binaries: { '/bin/x': 'md5:1', rel: `sha256:${'a'.repeat(64)}`, '/bin/ok': `sha256:${'b'.repeat(64)}` } }));
+    expect([...fileTofuStore(dir).load().keys()]).toEqual(['/bin/ok']);
+    if (process.getuid?.() !== 0) {
+      chmodSync(dir, 0o500);
+      const t = new TofuCache(fakeIo(), fileTofuStore(dir, (e) => errors.push(e)));
+      expect((await t.check('/usr/bin/curl', '/proc/1/exe')).ok).toBe(true);
+      expect(errors.at(-1)).toContain('cannot save');
+    } else {
+      const missing = join(dir, 'gone', 'deeper');
+      const t = new TofuCache(fakeIo(), fileTofuStore(missing, (e) => errors.push(e)));
+      expect((await t.check('/usr/bin/curl', '/proc/1/exe')).ok).toBe(true);
+      expect(errors.at(-1)).toContain('cannot save');
+      expect(existsSync(missing)).toBe(false);
+    }
   });
 });
