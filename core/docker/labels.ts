@@ -11,13 +11,13 @@ export const LABEL = {
 export const MANAGED = 'openshell';
 export const EGRESS_NETWORK = 'openshell-egress';
 
-export type Role = 'supervisor' | 'agent' | 'workspace' | 'state';
+export type Role = 'supervisor' | 'agent' | 'workspace' | 'state' | 'tls';
 
 export function containerName(sandbox: string, role: 'supervisor' | 'agent'): string {
   return `openshell-${sandbox}-${role}`;
 }
 
-export function volumeName(sandbox: string, role: 'workspace' | 'state'): string {
+export function volumeName(sandbox: string, role: 'workspace' | 'state' | 'tls'): string {
   return `openshell-${sandbox}-${role}`;
 }
 

@@ -8,6 +8,8 @@ import { resolveUser } from './user.ts';
 import { seccompSecurityOpt } from './seccomp.ts';
 import { tmpfsMounts, type FilesystemPlan } from './static-policy.ts';
 import { seedStateBoot, writeStateFiles, type StateFile } from './policy-volume.ts';
+import { AGENT_TLS_DIR, agentRoots, sharesSupervisorRoots, tlsBoot, tlsEnv, writeAgentTls, writeCaState } from './tls-files.ts';
+import { createCa } from '../tls/ca.ts';
 
 export const PROXY_URL = 'http://127.0.0.1:3128';
 
@@ -28,6 +30,8 @@ export interface PodSpec {
   readonly createdAt: string;
   /** From the policy's static sections; absent on pods made before policies (writable root, as then). */
   readonly filesystem?: FilesystemPlan;
+  /** Names of the bound providers (their placeholders are in `env`, their secrets only on the state volume). */
+  readonly providers?: readonly string[];
 }
 
 /** The default main process: a login shell held in the container's PTY, started again if the user exits it. */
@@ -40,7 +44,8 @@ export const SHELL_LOOP = [
 
 function agentEnv(spec: PodSpec): string[] {
   const proxy = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy'];
-  const env: Record<string, string> = { ...spec.env, HOME: spec.workdir };
+  // The sandbox CA's bundle is owned by openshell too: interception works for curl, python, git, node.
+  const env: Record<string, string> = { ...spec.env, HOME: spec.workdir, ...tlsEnv() };
   // Owned by openshell: user values never override the route to the proxy.
   for (const k of proxy) env[k] = PROXY_URL;
   env.NO_PROXY = env.no_proxy = '127.0.0.1,localhost,::1';
@@ -51,6 +56,10 @@ function agentEnv(spec: PodSpec): string[] {
 /** The initial policy and revision files; `policy.json` must be on the volume before the supervisor reads it. */
 export interface PodState {
   readonly files: readonly StateFile[];
+  /** Secrets (`providers.json`): always written with the archive API, never seeded from the environment, which `docker inspect` shows. */
+  readonly secretFiles?: readonly StateFile[];
+  /** PEM CAs the operator trusts for upstream TLS (`gateway start --upstream-ca`), for intercepted connections. */
+  readonly upstreamCa?: string;
 }
 
 async function createSupervisor(docker: Docker, spec: PodSpec, seed: { Entrypoint: string[]; Env: string[] } | null): Promise<Docker.Container> {
@@ -75,7 +84,10 @@ async function createSupervisor(docker: Docker, spec: PodSpec, seed: { Entrypoin
       PidsLimit: 256,
       Memory: 512 * 1024 ** 2,
       RestartPolicy: { Name: 'no' },
-      Mounts: [{ Type: 'volume', Source: volumeName(spec.name, 'state'), Target: '/var/lib/openshell' }],
+      Mounts: [
+        { Type: 'volume', Source: volumeName(spec.name, 'state'), Target: '/var/lib/openshell' },
+        { Type: 'volume', Source: volumeName(spec.name, 'tls'), Target: AGENT_TLS_DIR },
+      ],
     },
   });
 }
@@ -105,6 +117,8 @@ async function createAgent(docker: Docker, spec: PodSpec, supervisorId: string):
       RestartPolicy: { Name: 'no' },
       Mounts: [
         { Type: 'volume', Source: volumeName(spec.name, 'workspace'), Target: spec.workdir, ReadOnly: fs?.workspace === 'ro' },
+        // The CA certificate and bundle only; the CA key stays on the state volume, never mounted here.
+        { Type: 'volume', Source: volumeName(spec.name, 'tls'), Target: AGENT_TLS_DIR, ReadOnly: true },
       ],
     },
   });
@@ -120,15 +134,20 @@ export async function createPod(
   const files = opts.state?.files ?? [];
   // The usual path: the boot script writes the files itself, so no engine round trip is added before start.
   const seed = files.length > 0 ? seedStateBoot(supervisorEntrypoint(), files) : null;
-  const beforeStart = seed ? [] : files;
+  const beforeStart = [...(seed ? [] : files), ...(opts.state?.secretFiles ?? [])];
   await Promise.all(
-    (['workspace', 'state'] as const).map((role) =>
+    (['workspace', 'state', 'tls'] as const).map((role) =>
       docker.createVolume({ Name: volumeName(spec.name, role), Labels: baseLabels(spec.name, spec.id, role) }),
     ),
   );
+  // A per-sandbox CA for TLS interception (EC P-256: about a millisecond). The agent's CA files are
+  // written by the boot script (our image) or from the image's own roots while the agent is created.
+  const ca = createCa(spec.name);
+  const ownRoots = sharesSupervisorRoots(spec.image);
+  const boot = tlsBoot(seed ?? supervisorEntrypoint(), ca.certPem, ownRoots) ?? seed;
   let supervisor: Docker.Container;
   try {
-    supervisor = await createSupervisor(docker, spec, seed);
+    supervisor = await createSupervisor(docker, spec, boot);
   } catch (err) {
     if (dockerStatus(err) === 409) throw new SandboxError(`sandbox \`${spec.name}\` already exists`, { exitCode: 2 });
     await removePod(docker, spec.name);
@@ -141,19 +160,24 @@ export async function createPod(
     // is on the state volume before the supervisor reads it, so enforcement starts with the first packet.
     const [agent] = await Promise.all([
       createAgent(docker, spec, supervisor.id).then(async (c) => {
-        await resolveUser(c, spec.user, spec.image);
+        // Another image's roots are read while its user is checked; the bundle is in place before the agent starts.
+        await Promise.all([resolveUser(c, spec.user, spec.image), ownRoots ? null : agentRoots(c).then((roots) => writeAgentTls(supervisor, ca, roots))]);
         return c;
       }),
       (beforeStart.length > 0 ? writeStateFiles(supervisor, beforeStart) : Promise.resolve()).then(() => supervisor.start()),
     ]);
-    const boot = await watchSupervisorBoot(docker, supervisor, startedAt);
-    await boot.fenced;
+    const booted = await watchSupervisorBoot(docker, supervisor, startedAt);
+    await booted.fenced;
     // A caller that attaches first starts the agent itself, so not a byte of its output is missed.
+    // The CA key reaches the state volume while the supervisor finishes starting (off the start-up path;
+    // the supervisor waits for it when it first intercepts a connection).
+    const caState = (): Promise<void> => writeCaState(supervisor, ca, opts.state?.upstreamCa);
     if (opts.startAgent !== false) {
       progress('starting agent');
-      await Promise.all([agent.start(), boot.ready]);
+      await agent.start();
+      await Promise.all([booted.ready, caState()]);
     } else {
-      await boot.ready;
+      await Promise.all([booted.ready, caState()]);
     }
   } catch (err) {
     await removePod(docker, spec.name);
@@ -183,7 +207,7 @@ export async function removePod(docker: Docker, name: string): Promise<void> {
   for (const role of ['agent', 'supervisor'] as const) {
     await tolerate([404], () => docker.getContainer(containerName(name, role)).remove({ force: true, v: true }));
   }
-  for (const role of ['workspace', 'state'] as const) {
+  for (const role of ['workspace', 'state', 'tls'] as const) {
     await tolerate([404], () => docker.getVolume(volumeName(name, role)).remove());
   }
 }

@@ -50,6 +50,8 @@ export interface OcsfEvent {
   readonly firewall_rule: { readonly name: string; readonly type: string; readonly desc: string };
   readonly connection_info: { readonly protocol_name: 'tcp'; readonly direction_id: 2; readonly direction: 'Outbound' };
   readonly http_request?: { readonly http_method: string; readonly url: OcsfUrl };
+  /** L7: the status the agent got, and how long the upstream took to answer (ms). */
+  readonly http_response?: { readonly code: number; readonly latency?: number };
   readonly traffic?: { readonly bytes_in?: number; readonly bytes_out?: number };
   readonly duration?: number;
   readonly unmapped: Readonly<Record<string, unknown>>;
@@ -132,6 +134,7 @@ export function toOcsf(e: TrafficEvent): OcsfEvent {
     firewall_rule: { name: e.rule ?? '-', type: e.error === 'ssrf_denied' ? 'ssrf' : 'policy', desc: e.reason },
     connection_info: { protocol_name: 'tcp', direction_id: 2, direction: 'Outbound' },
     ...(http ? { http_request: { http_method: e.method.toUpperCase(), url: url(e) } } : {}),
+    ...(http && e.status ? { http_response: { code: e.status, ...(e.upstreamMs === undefined ? {} : { latency: e.upstreamMs }) } } : {}),
     ...(e.bytesIn !== undefined || e.bytesOut !== undefined
       ? { traffic: { ...(e.bytesIn === undefined ? {} : { bytes_in: e.bytesIn }), ...(e.bytesOut === undefined ? {} : { bytes_out: e.bytesOut }) } }
       : {}),
@@ -142,6 +145,7 @@ export function toOcsf(e: TrafficEvent): OcsfEvent {
       ...(e.policyVersion === undefined ? {} : { policy_version: e.policyVersion }),
       ...(e.enforcement === undefined ? {} : { enforcement: e.enforcement }),
       ...(e.ruleMissing ? { rule_missing: e.ruleMissing } : {}),
+      ...(e.l7Rule ? { l7_rule: e.l7Rule } : {}),
     },
   };
 }

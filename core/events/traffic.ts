@@ -1,4 +1,5 @@
 import type { RuleMissing } from '../policy/index.ts';
+import type { InferenceDetails } from './inference.ts';
 
 /**
  * One egress decision, as the supervisor writes it (one JSON line with `type: "decision"` on its stdout
@@ -33,6 +34,14 @@ export interface TrafficEvent {
   readonly bytesIn?: number;
   readonly bytesOut?: number;
   readonly durationMs?: number;
+  /** L7: the response status the agent got (the proxy's own 403/400/502 when it refused). */
+  readonly status?: number;
+  /** L7: from forwarding the request head to the upstream's response head. */
+  readonly upstreamMs?: number;
+  /** L7: the allow rule that matched (`GET /repos/**`), or for a deny the endpoint's `access` preset. */
+  readonly l7Rule?: string | null;
+  /** Calls through the privacy router (`layer: "inference"`). */
+  readonly inference?: InferenceDetails;
 }
 
 /** A policy revision's fate in the supervisor (`type: "policy"` lines). */

@@ -11,6 +11,8 @@ export interface EndpointInfo {
   readonly protocol: Protocol | null;
   readonly enforcement: 'enforce' | 'audit';
   readonly tls: 'skip' | null;
+  /** The `access` preset as written (`read-only`, …), for logs; absent when `rules` are spelled out. */
+  readonly access?: 'read-only' | 'read-write' | 'full';
   readonly allowedIps: readonly string[];
   /** An exact, user-declared host name: it may resolve to private addresses. */
   readonly exactHost: boolean;
@@ -74,6 +76,7 @@ function compileEndpoint(rule: CompiledRule, ep: Endpoint, index: number): Compi
     protocol,
     enforcement: ep.enforcement ?? 'audit',
     tls: ep.tls === 'skip' ? 'skip' : null,
+    ...(ep.access === undefined ? {} : { access: ep.access }),
     allowedIps: ep.allowed_ips ?? [],
     exactHost: host instanceof HostMatcher && host.exact,
   });

@@ -5,10 +5,19 @@ import { sendDeny } from './deny.ts';
 import { trackFlow, type FlowRegistry } from './flows.ts';
 import { headSize, MAX_CONNECT_HEAD, parseConnectTarget } from './head.ts';
 import type { IdentityResult } from './identity.ts';
-import { relay } from './relay.ts';
+import type { Interceptor } from './l7/tunnel.ts';
+import type { PlainGuard } from './l7/placeholders-plain.ts';
+import { INFERENCE_HOST, type InferenceEndpoint } from './inference/endpoint.ts';
+import { relay, type RelayStats } from './relay.ts';
 
 export interface TunnelDeps extends AdmitDeps {
   readonly flows: FlowRegistry;
+  /** Takes over tunnels that are inspected per request (L7, credential rewriting); others are relayed. */
+  readonly intercept?: Interceptor;
+  /** The privacy router: answers inference.local before (and instead of) policy evaluation. */
+  readonly inference?: InferenceEndpoint;
+  /** With providers: refuses absolute-form plain HTTP that carries a credential placeholder (l7/placeholders-plain.ts). */
+  readonly plainGuard?: PlainGuard;
 }
 
 /** `CONNECT host:port`: admit, answer 200, then relay bytes until both sides close. */
@@ -20,6 +29,7 @@ export async function handleConnect(req: IncomingMessage, client: Socket, head: 
   const parsed = parseConnectTarget(target);
   if ('error' in parsed) return sendDeny(client, 400, { error: 'bad_request', detail: parsed.error });
   const { host, port } = parsed;
+  if (deps.inference && host === INFERENCE_HOST) return deps.inference.connect(client, head, identity, port);
   // Bytes the client sends before the answer (TLS ClientHello) wait in the socket, not in memory.
   client.pause();
   const a = await admit({ what: `CONNECT ${host}:${port}`, host, port, identity }, deps);
@@ -31,11 +41,14 @@ export async function handleConnect(req: IncomingMessage, client: Socket, head: 
   }
   const flow = trackFlow(deps.flows, { host, port, ip: a.ip, binary: identity.binary, ancestors: identity.ancestors ?? [] }, [client, a.upstream]);
   client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-  if (head.length > 0) a.upstream.write(head);
-  relay(client, a.upstream, (stats) => {
+  const onDone = (stats: RelayStats): void => {
     flow.unregister();
     const revoked = flow.revoked();
     deps.events.flowEnd(a.seq, { ...stats, ...(revoked === undefined ? {} : { reason: revoked }) });
-  });
+  };
+  const stage = deps.intercept?.({ host, port, identity, decision: a.decision });
+  if (stage) return stage(client, a.upstream, head, onDone);
+  if (head.length > 0) a.upstream.write(head);
+  relay(client, a.upstream, onDone);
   client.resume();
 }

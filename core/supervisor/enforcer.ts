@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compilePolicy, type Decision, type L4Request } from '../policy/index.ts';
+import { compilePolicy, type Decision, type L4Request, type L7Request } from '../policy/index.ts';
 import type { EventSink } from './events.ts';
 import type { FlowRegistry } from './flows.ts';
 import { judgeAddresses } from './guard.ts';
@@ -28,6 +28,11 @@ export class Enforcer {
     const d = (this.active?.compiled ?? DENY_ALL).decideL4(req);
     if (this.active || d.action === 'allow') return d;
     return { ...d, reason: `${d.reason} (no policy revision is loaded: all egress is denied)` };
+  }
+
+  /** One HTTP request on an inspected connection, against the revision in force now. */
+  decideL7(req: L7Request): Decision {
+    return (this.active?.compiled ?? DENY_ALL).decideL7(req);
   }
 
   apply(change: PolicyChange): void {

@@ -10,6 +10,11 @@ import { FlowRegistry } from './flows.ts';
 import { Identifier } from './identity.ts';
 import { PolicyWatcher } from './policy-watch.ts';
 import { SockDiag } from './sockdiag.ts';
+import { sandboxStages } from './l7/placeholders-tunnel.ts';
+import { TlsAuthority } from './tls/authority.ts';
+import { TofuCache, realIo } from './tofu.ts';
+import { fileTofuStore } from './tofu-store.ts';
+import { InferenceEndpoint } from './inference/endpoint.ts';
 
 const STATE_DIR = process.env.OPENSHELL_STATE_DIR ?? '/var/lib/openshell';
 const LISTEN = { host: '127.0.0.1', port: 3128 };
@@ -26,14 +31,25 @@ async function main(): Promise<void> {
   const watcher = new PolicyWatcher(STATE_DIR, (change) => enforcer.apply(change));
   watcher.start();
   const diag = new SockDiag();
-  const identifier = new Identifier(undefined, undefined, process.pid, diag);
+  // First-seen hashes live on the state volume: a binary swapped while the supervisor was down is caught.
+  const tofu = new TofuCache(realIo, fileTofuStore(STATE_DIR, (error) => events.line({ type: 'tofu', status: 'failed', error })));
+  const identifier = new Identifier(undefined, tofu, process.pid, diag);
+  const tls = new TlsAuthority(STATE_DIR);
+  // The privacy router (inference.local): its configuration arrives as inference.json, like policy.json.
+  const inference = new InferenceEndpoint({ stateDir: STATE_DIR, tls, events });
+  inference.start();
   const server = await startProxy(LISTEN, {
     enforcer,
     events,
     flows,
     identify: (peer, proxy) => identifier.identify(peer, proxy),
+    watchHolders: (id, onShared) => identifier.watchHolders(id, onShared),
     resolve: async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address),
     dial: addressDialer(),
+    // REST/WebSocket endpoints: TLS terminated with the sandbox CA and each request decided.
+    // With providers, every TLS/HTTP tunnel is inspected so credential placeholders are resolved or refused.
+    ...sandboxStages(STATE_DIR, { tls, enforcer, events }),
+    inference,
   });
   events.line({ type: 'ready', proxy: `${LISTEN.host}:${LISTEN.port}`, policyVersion: enforcer.version ?? null });
   if (fenced) {
@@ -49,6 +65,7 @@ async function main(): Promise<void> {
   void selfCheck(diag).then((method) => events.line({ type: 'identity', method }));
   const shutdown = (): void => {
     watcher.stop();
+    inference.stop();
     server.close();
     events.line({ type: 'stopping' });
     events.close();

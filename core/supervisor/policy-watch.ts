@@ -1,5 +1,6 @@
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { watchStateFile } from './file-watch.ts';
 import { parseRevision, POLICY_FILE, type ActivePolicy } from './policy-file.ts';
 
 /** A load outcome: a new revision in force, or a failure (the previous revision stays in force). */
@@ -20,8 +21,7 @@ export class PolicyWatcher {
   private currentHash: string | null = null;
   private lastFailed = '';
   private tornTries = 0;
-  private watcher: FSWatcher | null = null;
-  private poll: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
   private retry: NodeJS.Timeout | null = null;
   private readonly file: string;
 
@@ -35,21 +35,11 @@ export class PolicyWatcher {
   /** Loads synchronously once (so the first decision already has the policy), then watches. */
   start(): void {
     this.check();
-    try {
-      this.watcher = watch(this.dir, { persistent: false }, (_event, name) => {
-        if (name === null || String(name) === POLICY_FILE) this.check();
-      });
-      this.watcher.on('error', () => this.watcher?.close());
-    } catch {
-      // The poll alone still brings new revisions in within its period.
-    }
-    this.poll = setInterval(() => this.check(), POLL_MS);
-    this.poll.unref();
+    this.unwatch = watchStateFile(this.dir, POLICY_FILE, POLL_MS, () => this.check());
   }
 
   stop(): void {
-    this.watcher?.close();
-    if (this.poll) clearInterval(this.poll);
+    this.unwatch?.();
     if (this.retry) clearTimeout(this.retry);
   }
 

@@ -3,13 +3,16 @@ import type { Socket } from 'node:net';
 import { handleConnect, type TunnelDeps } from './connect.ts';
 import { denyResponse } from './deny.ts';
 import { handleHttp } from './forward.ts';
-import { MAX_HTTP_HEAD } from './head.ts';
-import type { Endpoint, IdentityResult } from './identity.ts';
+import { INFERENCE_HOST } from './inference/endpoint.ts';
+import { MAX_HTTP_HEAD, parseConnectTarget, parseRequestLine } from './head.ts';
+import type { Endpoint, Identity, IdentityFailure, IdentityResult } from './identity.ts';
 
 export { parseRequestLine, type ProxyRequest } from './head.ts';
 
 export interface ProxyDeps extends TunnelDeps {
   readonly identify: (peer: Endpoint, proxy: Endpoint) => Promise<IdentityResult>;
+  /** Checks, right after, that no unrelated process of another executable holds the socket. */
+  readonly watchHolders?: (id: Identity, onShared: (failure: IdentityFailure) => void) => () => void;
 }
 
 /**
@@ -20,16 +23,33 @@ export interface ProxyDeps extends TunnelDeps {
  */
 export function startProxy(listen: { host: string; port: number }, deps: ProxyDeps): Promise<Server> {
   const identities = new WeakMap<Socket, Promise<IdentityResult>>();
+  const lastTarget = new WeakMap<Socket, { host: string; port: number }>();
+  const ends = (socket: Socket): [Endpoint, Endpoint] => [
+    { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+    { ip: socket.localAddress ?? listen.host, port: socket.localPort ?? listen.port },
+  ];
   const identityOf = (socket: Socket): Promise<IdentityResult> => {
     let id = identities.get(socket);
     if (!id) {
-      id = deps.identify(
-        { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
-        { ip: socket.localAddress ?? listen.host, port: socket.localPort ?? listen.port },
-      );
+      id = deps.identify(...ends(socket));
       identities.set(socket, id);
+      void id.then((found) => {
+        if (!found.ok || !deps.watchHolders || socket.destroyed) return;
+        // Another binary holds this socket: later requests are refused, open tunnels are cut, and it is reported.
+        const stop = deps.watchHolders(found, (failure) => {
+          identities.set(socket, Promise.resolve(failure));
+          const t = lastTarget.get(socket) ?? { host: '', port: 0 };
+          const { binary, pid, ancestors, cmdline } = failure;
+          deps.events.decision({ layer: 'l4', action: 'deny', binary, pid, ancestors, cmdline, ...t, rule: null, reason: failure.reason, error: failure.error });
+          socket.destroy();
+        });
+        socket.once('close', stop);
+      }, () => undefined); // a failed lookup is answered by the request's own handler
     }
     return id;
+  };
+  const remember = (socket: Socket, target: { host: string; port: number } | { error: string }): void => {
+    if (!('error' in target)) lastTarget.set(socket, { host: target.host, port: target.port });
   };
   // Absolute-form requests name their host in the URL; a missing Host header is not the client's error here.
   const server = createServer({ requireHostHeader: false, maxHeaderSize: MAX_HTTP_HEAD, noDelay: true, headersTimeout: 15_000, requestTimeout: 0, keepAliveTimeout: 30_000 });
@@ -37,13 +57,18 @@ export function startProxy(listen: { host: string; port: number }, deps: ProxyDe
   server.on('connect', (req, socket: Socket, head: Buffer) => {
     // Bytes after the head wait in the socket while the caller is identified.
     socket.pause();
+    remember(socket, parseConnectTarget(req.url ?? ''));
     identityOf(socket)
       .then((id) => handleConnect(req, socket, head, id, deps))
       .catch(() => socket.destroy());
   });
   server.on('request', (req, res) => {
+    const t = parseRequestLine(`${req.method ?? ''} ${req.url ?? ''}`);
+    remember(req.socket, t);
+    // http://inference.local is the privacy router's, whatever the network policy says.
+    const inference = deps.inference && !('error' in t) && t.host === INFERENCE_HOST ? deps.inference : undefined;
     identityOf(req.socket)
-      .then((id) => handleHttp(req, res, id, deps))
+      .then((id) => (inference ? inference.request(req, res, id, 'error' in t ? 80 : t.port) : handleHttp(req, res, id, deps)))
       .catch(() => res.destroy());
   });
   server.on('upgrade', (req, socket: Socket) => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { toOcsf } from '../../core/events/ocsf.ts';
+import { formatInferenceLine, inferenceToOcsf } from '../../core/events/ocsf-inference.ts';
 import type { PolicyStatusEvent, TrafficEvent } from '../../core/events/traffic.ts';
 import { openGateway } from '../connect.ts';
 
@@ -21,10 +22,30 @@ function target(e: TrafficEvent): string {
   return e.method ? `${e.method} ${hostPort}${e.path ?? ''}` : hostPort;
 }
 
+/** What a request decision adds: status, bytes and upstream latency when the exchange happened. */
+function outcome(e: TrafficEvent): string {
+  const parts = [
+    ...(e.status ? [String(e.status)] : []),
+    ...(e.bytesIn === undefined || !e.status ? [] : [`${e.bytesIn} B`]),
+    ...(e.upstreamMs === undefined ? [] : [`upstream ${e.upstreamMs} ms`]),
+  ];
+  return parts.length > 0 ? ` ${parts.join(', ')}` : '';
+}
+
+/** A request decision: `DENY POST api.example.com/repos/x (/usr/bin/curl) [rule github: read-only] 403`. */
+function formatRequestLine(e: TrafficEvent, verdict: string): string {
+  const where = e.port === 443 || e.port === 80 ? e.host : `${e.host}:${e.port}`;
+  const rule = e.rule ? `[rule ${e.rule}${e.l7Rule ? `: ${e.l7Rule}` : ''}]` : '[no rule]';
+  const head = `${e.time}  ${verdict.trim()} ${e.method} ${where}${e.path ?? ''} (${e.binary || 'unknown binary'}) ${rule}${outcome(e)}`;
+  return e.action === 'deny' && e.reason ? `${head}: ${e.reason}` : head;
+}
+
 /** One readable line per decision: time, verdict, binary → destination, the rule, and why for denies. */
 export function formatTrafficLine(e: TrafficEvent): string {
   const audit = e.action === 'deny' && e.enforcement === 'audit';
   const verdict = e.action === 'allow' ? 'ALLOW' : audit ? 'AUDIT' : 'DENY ';
+  if (e.layer === 'l7' && e.method) return formatRequestLine(e, verdict);
+  if (e.layer === 'inference') return formatInferenceLine(e, verdict);
   const layer = e.layer === 'l4' ? '' : ` (${e.layer.toUpperCase()})`;
   const rule = e.rule ? `[rule ${e.rule}]` : '[no rule]';
   const pid = e.pid === undefined ? '' : `(${e.pid})`;
@@ -52,7 +73,7 @@ export function registerLogsCommand(program: Command): void {
     .option('-f, --follow', 'keep printing new decisions')
     .option('--since <when>', 'only decisions since a duration ago (30s, 5m, 2h, 1d) or an ISO time')
     .option('--json', 'one TrafficEvent JSON object per line')
-    .option('--ocsf', 'one OCSF 1.x JSON event per line (Network Activity 4001, HTTP Activity 4002)')
+    .option('--ocsf', 'one OCSF 1.x JSON event per line (Network Activity 4001, HTTP Activity 4002, API Activity 6003 for inference)')
     .action(async (name: string, o: LogsOpts) => {
       if (o.json && o.ocsf) throw new UsageError('--json and --ocsf exclude each other');
       const sinceMs = o.since === undefined ? undefined : parseSince(o.since);
@@ -61,7 +82,7 @@ export function registerLogsCommand(program: Command): void {
       const out = (line: string): void => void process.stdout.write(line + '\n');
       const offTraffic = gw.events.on('traffic', (e) => {
         if (e.sandbox !== name) return;
-        out(o.json ? JSON.stringify(e) : o.ocsf ? JSON.stringify(toOcsf(e)) : formatTrafficLine(e));
+        out(o.json ? JSON.stringify(e) : o.ocsf ? JSON.stringify(e.layer === 'inference' ? inferenceToOcsf(e) : toOcsf(e)) : formatTrafficLine(e));
       });
       // Policy verdicts are not egress decisions, so only the readable form shows them.
       const offPolicy = gw.events.on('policy.status', (p) => {

@@ -27,7 +27,15 @@ describe('openshell logs lines', () => {
 
   it('shows request decisions with method and path, and audit denies as AUDIT', () => {
     const line = formatTrafficLine({ ...allow, layer: 'l7', action: 'deny', enforcement: 'audit', method: 'POST', path: '/x', reason: 'POST not allowed' });
-    expect(line).toBe('2026-11-30T04:09:22.883Z  AUDIT /usr/bin/git → POST github.com:443/x (L7) [rule github]: POST not allowed');
+    expect(line).toBe('2026-11-30T04:09:22.883Z  AUDIT POST github.com/x (/usr/bin/git) [rule github]: POST not allowed');
+    const deny = { ...allow, layer: 'l7', action: 'deny', method: 'POST', path: '/repos/x/settings', binary: '/usr/bin/curl', l7Rule: 'read-only', status: 403, bytesIn: 310 } as const;
+    expect(formatTrafficLine({ ...deny, host: 'api.example.com', reason: '' })).toBe(
+      '2026-11-30T04:09:22.883Z  DENY POST api.example.com/repos/x/settings (/usr/bin/curl) [rule github: read-only] 403, 310 B',
+    );
+    const ok = { ...deny, action: 'allow', method: 'GET', port: 8443, l7Rule: 'GET /repos/**', status: 200, bytesIn: 1200, upstreamMs: 3.2 } as const;
+    expect(formatTrafficLine(ok)).toBe(
+      '2026-11-30T04:09:22.883Z  ALLOW GET github.com:8443/repos/x/settings (/usr/bin/curl) [rule github: GET /repos/**] 200, 1200 B, upstream 3.2 ms',
+    );
   });
 
   it('shows policy verdicts', () => {

@@ -35,4 +35,27 @@ describe('the event sink', () => {
     expect(existsSync(join(dir, 'events.1.jsonl'))).toBe(true);
     expect(statSync(join(dir, 'events.jsonl')).size).toBeLessThanOrEqual(4096);
   });
+
+  it('in batch mode writes queued lines together after the current work, in order, and flushes on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'events-'));
+    const out: string[] = [];
+    const sink = new EventSink({ dir, sandbox: 's', write: (l) => out.push(l), batch: true, rotateBytes: 2048 });
+    const seq = sink.decision(decision);
+    sink.flowEnd(seq, { bytesIn: 1, bytesOut: 2, durationMs: 3 });
+    sink.line({ type: 'ready' });
+    // Nothing written yet: the caller's work (answering the client) goes first.
+    expect(out).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(out).toHaveLength(1);
+    expect(out[0]!.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['decision', 'flow-end', 'ready']);
+    // Only decisions and flow-ends go to the file.
+    expect(readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+    // Rotation stays within its bound when many lines are written at once.
+    for (let i = 0; i < 40; i++) sink.decision(decision);
+    sink.close();
+    expect(out.join('').split('\n').filter(Boolean)).toHaveLength(43);
+    expect(existsSync(join(dir, 'events.1.jsonl'))).toBe(true);
+    expect(statSync(join(dir, 'events.jsonl')).size).toBeLessThanOrEqual(2048);
+    expect(statSync(join(dir, 'events.1.jsonl')).size).toBeLessThanOrEqual(2048);
+  });
 });
