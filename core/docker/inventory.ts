@@ -84,6 +84,7 @@ export function toSandbox(parts: PodParts, now = Date.now(), policyRevision?: nu
       workdir: spec.workdir ?? '',
       ...(spec.cpu === undefined ? {} : { cpu: spec.cpu }),
       ...(spec.memory === undefined ? {} : { memory: spec.memory }),
+      ...(spec.providers === undefined ? {} : { providers: spec.providers }),
     },
     phase,
     reason,
@@ -91,7 +92,7 @@ export function toSandbox(parts: PodParts, now = Date.now(), policyRevision?: nu
   return policyRevision === undefined ? sandbox : { ...sandbox, policyRevision };
 }
 
-type SpecFields = Pick<PodSpec, 'name' | 'id' | 'image' | 'labels' | 'createdAt' | 'user' | 'workdir' | 'cpu' | 'memory'>;
+type SpecFields = Pick<PodSpec, 'name' | 'id' | 'image' | 'labels' | 'createdAt' | 'user' | 'workdir' | 'cpu' | 'memory' | 'providers'>;
 
 /** The user-facing record of a sandbox, from what it was created with and its phase. */
 export function sandboxFromSpec(spec: SpecFields, phase: Phase, reason?: string): Sandbox {
@@ -107,5 +108,6 @@ export function sandboxFromSpec(spec: SpecFields, phase: Phase, reason?: string)
     workdir: spec.workdir,
     ...(spec.cpu === undefined ? {} : { cpu: spec.cpu }),
     ...(spec.memory === undefined ? {} : { memory: spec.memory }),
+    ...(spec.providers === undefined ? {} : { providers: [...spec.providers] }),
   };
 }

@@ -20,6 +20,7 @@ interface CreateOpts {
   workdir?: string;
   user?: string;
   policy: string;
+  provider: string[];
   detach?: boolean;
   output: string;
 }
@@ -34,6 +35,7 @@ function specFrom(o: CreateOpts): SandboxSpec {
     ...(o.memory === undefined ? {} : { memory: parseMemory(o.memory) }),
     ...(o.workdir === undefined ? {} : { workdir: o.workdir }),
     ...(o.user === undefined ? {} : { user: o.user }),
+    ...(o.provider.length > 0 ? { providers: o.provider } : {}),
   };
 }
 
@@ -61,6 +63,7 @@ export function registerSandboxCommands(program: Command): void {
     .option('--workdir <path>', 'workspace folder (default: image WORKDIR or /sandbox)')
     .option('--user <uid[:gid]|name>', 'user the agent runs as (never root; default: the image user)')
     .option('--policy <file|preset>', 'policy YAML file or preset name (see `openshell policy validate`)', process.env.OPENSHELL_SANDBOX_POLICY ?? 'default')
+    .option('--provider <name>', 'bind a provider: the agent sees placeholders for its credentials (repeatable)', collect, [])
     .option('-d, --detach', 'return once the sandbox is ready')
     .option('-o, --output <format>', 'table | json | yaml', 'table')
     .action(async (cmd: string[], o: CreateOpts) => {
