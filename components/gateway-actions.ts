@@ -8,16 +8,21 @@ export function connectingOn(ui: Asker): Connecting {
   return {
     progress: (message) => ui.notify(message),
     trustHostKey: (k) =>
-      ui.confirm(`The authenticity of host ${k.host} can't be established. Trust it?`, [
-        { text: `${k.type} key fingerprint is ${k.fingerprint}.` },
-        { text: 'y records it in known_hosts and connects; n refuses.', tone: 'muted' },
-      ]),
+      k.type === 'TLS certificate'
+        ? ui.confirm(`The authenticity of gateway ${k.host} can't be established. Trust it?`, [
+            { text: `Its TLS certificate fingerprint is ${k.fingerprint}.` },
+            { text: 'y pins this certificate for the gateway and signs in; n refuses.', tone: 'muted' },
+          ])
+        : ui.confirm(`The authenticity of host ${k.host} can't be established. Trust it?`, [
+            { text: `${k.type} key fingerprint is ${k.fingerprint}.` },
+            { text: 'y records it in known_hosts and connects; n refuses.', tone: 'muted' },
+          ]),
   };
 }
 
-/** `a`: an SSH target typed as user@host[:port], provisioned and registered like `gateway start --remote`. */
+/** `a`: an SSH target (`gateway start --remote`) or a served gateway's https:// URL (`gateway add`). */
 export async function addGateway(ui: Asker, directory: GatewayDirectory, how: Connecting): Promise<void> {
-  const target = (await ui.prompt('Add a gateway over SSH: user@host[:port]'))?.trim();
+  const target = (await ui.prompt('Add a gateway: user@host[:port] over SSH, or https://host[:port] (served)'))?.trim();
   if (!target) return;
   ui.notify(`connecting to ${target} …`);
   const added = await directory.add(target, how);

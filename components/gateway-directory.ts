@@ -10,9 +10,10 @@ export interface GatewayListing {
   readonly selected: boolean;
 }
 
-/** How a connection reports progress and asks about an unknown SSH host key (on the TUI, not stdin). */
+/** How a connection reports progress and asks about an unknown SSH host key or TLS certificate (on the TUI, not stdin). */
 export interface Connecting {
   progress(message: string): void;
+  /** `type` is the SSH key type, or `TLS certificate` for a served gateway's self-signed certificate. */
   trustHostKey(key: { readonly host: string; readonly type: string; readonly fingerprint: string }): Promise<boolean>;
 }
 
@@ -26,7 +27,7 @@ export interface GatewayDirectory {
   open(name: string, how: Connecting): Gateway;
   /** Makes `name` the default for later commands (`openshell gateway select`). */
   select(name: string): void;
-  /** `openshell gateway start --remote TARGET`: connect, provision, register; resolves with the new entry. */
+  /** `gateway start --remote TARGET` (SSH) or `gateway add https://…` (trust, sign in): resolves with the new entry. */
   add(target: string, how: Connecting): Promise<GatewayListing>;
   /** Forgets a remote registration (`local` cannot be removed). */
   remove(name: string): void;

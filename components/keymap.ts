@@ -46,7 +46,7 @@ export const KEYMAP: readonly Binding[] = [
   b('gateways', 'up', ['up', 'k'], 'move up', false),
   b('gateways', 'down', ['down', 'j'], 'move down', false),
   b('gateways', 'switch', ['return'], 'switch'),
-  b('gateways', 'add', ['a'], 'add SSH host'),
+  b('gateways', 'add', ['a'], 'add gateway'),
   b('gateways', 'remove', ['x'], 'remove'),
   b('gateways', 'close', ['escape', 'g', 'q'], 'close'),
   b('dialog', 'confirm', ['y', 'return'], 'confirm'),

@@ -2,7 +2,9 @@ import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../core/errors.ts';
 import { EmbeddedGateway } from '../core/gateway/embedded.ts';
 import type { Gateway } from '../core/gateway/types.ts';
-import { GatewayRegistry, type GatewayEntry, type Source } from '../core/gateway/registry.ts';
+import { GatewayRegistry, type GatewayEntry, type HttpsEntry, type Source } from '../core/gateway/registry.ts';
+import { HttpGateway } from '../core/gateway/http/client.ts';
+import { readCredential } from '../core/gateway/http/credentials.ts';
 import { RemoteGateway } from '../core/ssh/gateway.ts';
 import type { HostKeyPrompt } from '../core/ssh/hop.ts';
 
@@ -23,11 +25,22 @@ export function openGateway(): Gateway {
   return gatewayFor(resolveGateway().entry);
 }
 
-export function gatewayFor(entry: GatewayEntry, opts: { acceptHostKey?: boolean } = {}): EmbeddedGateway {
+export function gatewayFor(entry: GatewayEntry, opts: { acceptHostKey?: boolean } = {}): Gateway {
   if (entry.kind === 'local') return new EmbeddedGateway('local');
-  if (entry.kind === 'https') throw new UsageError('served gateways are not supported yet', 'use `local` or a gateway over SSH');
+  if (entry.kind === 'https') return servedGateway(entry, stderrProgress);
   const gateway = new RemoteGateway(entry, { acceptHostKey: hostKeyPrompt(opts.acceptHostKey === true) });
   gateway.events.on('gateway.notice', (e) => stderrProgress(`gateway ${entry.name}: ${e.message}`));
+  return gateway;
+}
+
+/** A served gateway with this client's token for it; signing in is the user's step, so its absence is an error. */
+export function servedGateway(entry: HttpsEntry, notice: (message: string) => void): HttpGateway {
+  const credential = readCredential(entry.name, entry.url);
+  if (!credential) {
+    throw new UsageError(`not signed in to gateway \`${entry.name}\` (${entry.url})`, `run \`openshell gateway login ${entry.name}\``);
+  }
+  const gateway = new HttpGateway(entry.name, entry.url, { token: credential.token, fingerprint: entry.fingerprint });
+  gateway.events.on('gateway.notice', (e) => notice(`gateway ${entry.name}: ${e.message}`));
   return gateway;
 }
 

@@ -68,6 +68,9 @@ async function main(): Promise<void> {
     ...(has('sshd') ? [] : ['openssh-server']),
     ...(has('ssh') && has('ssh-keygen') ? [] : ['openssh-client']),
     ...(has('ip') ? [] : ['iproute2']),
+    // `--test` only: the served gateway's browser sign-in is tested in a real headless browser (playwright-core
+    // drives Debian's chromium); users of openshell never need it.
+    ...(process.argv.includes('--test') && !has('chromium') ? ['chromium'] : []),
   ];
   if (missing.length > 0 && !(missing.length === 1 && missing[0] === 'debootstrap' && process.argv.includes('--no-images'))) {
     aptInstall(missing);

@@ -15,7 +15,7 @@ interface Props {
   readonly onClose: () => void;
 }
 
-/** Registered gateways and where each runs: Enter switches the workbench, a adds an SSH host, x removes. */
+/** Registered gateways and where each runs: Enter switches the workbench, a adds one (SSH or https), x removes. */
 export function GatewaysDialog({ gateways, current, onSwitch, onAdd, onRemove, onClose }: Props) {
   const [cursor, setCursor] = useState(() => Math.max(gateways.findIndex((g) => g.name === current), 0));
   const at = gateways[clamp(cursor, gateways.length)];

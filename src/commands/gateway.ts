@@ -8,6 +8,11 @@ import { describeEndpoint, LOCAL_ENDPOINT } from '../../core/docker/client.ts';
 import type { RemoteGateway } from '../../core/ssh/gateway.ts';
 import { parseTarget } from '../../core/ssh/target.ts';
 import { resolve as resolvePath } from 'node:path';
+import { saveUpstreamCa } from '../../core/gateway/upstream-ca.ts';
+import { deleteCredential, readCredential } from '../../core/gateway/http/credentials.ts';
+import { registerGatewayAuthCommands } from './gateway-auth.ts';
+import { registerGatewayTokenCommands } from './gateway-tokens.ts';
+import { registerServeCommand } from './gateway-serve.ts';
 
 const STATUS_COLUMNS = [
   { header: 'NAME', value: (s: GatewayStatus) => s.name },
@@ -23,6 +28,8 @@ interface Listed {
   readonly type: GatewayEntry['kind'];
   readonly endpoint: string;
   readonly identity?: string;
+  /** Served gateways only: whether this client holds a token for it (never the token). */
+  readonly signedIn?: boolean;
 }
 
 const endpointOf = (e: GatewayEntry): string =>
@@ -34,6 +41,7 @@ const listed = (e: GatewayEntry, active: string): Listed => ({
   type: e.kind,
   endpoint: endpointOf(e),
   ...(e.kind === 'ssh' && e.identity !== undefined ? { identity: e.identity } : {}),
+  ...(e.kind === 'https' ? { signedIn: readCredential(e.name, e.url) !== undefined } : {}),
 });
 
 const LIST_COLUMNS = [
@@ -41,6 +49,7 @@ const LIST_COLUMNS = [
   { header: 'NAME', value: (g: Listed) => g.name },
   { header: 'TYPE', value: (g: Listed) => g.type },
   { header: 'ENDPOINT', value: (g: Listed) => g.endpoint },
+  { header: 'AUTH', value: (g: Listed) => (g.signedIn === undefined ? '-' : g.signedIn ? 'token' : 'signed out') },
 ];
 
 /** Registration, selection and inspection of gateways (`list`, `select`, `remove`, `info`). */
@@ -70,6 +79,7 @@ function registerRegistryCommands(gw: Command): void {
     .description('Forget a remote gateway (its host, sandboxes and images are left as they are)')
     .action((name: string) => {
       new GatewayRegistry().remove(name);
+      if (deleteCredential(name)) process.stderr.write(`deleted the sign-in token of ${name} here (\`gateway logout\` first also revokes it on the gateway)\n`);
       process.stderr.write(`removed gateway ${name}\n`);
     });
 
@@ -101,6 +111,7 @@ interface StartOptions {
   identity?: string;
   acceptHostKey?: boolean;
   socket: string;
+  upstreamCa?: string;
 }
 
 /** `gateway start --remote`: connect, provision (network, images), then register and select it. */
@@ -138,8 +149,14 @@ export function registerGatewayCommands(program: Command): void {
     .option('--identity <file>', 'SSH private key (default: ssh-agent and ~/.ssh/config)')
     .option('--accept-host-key', 'trust the host key of a host seen for the first time (check its fingerprint)')
     .option('--socket <path>', 'Docker socket on the remote host', REMOTE_DOCKER_SOCKET)
+    .option('--upstream-ca <file>', 'PEM CA certificates trusted (beside the public roots) for intercepted upstream TLS in sandboxes created from now on; `none` clears them')
     .action(async (o: StartOptions) => {
       const format = parseFormat(o.output);
+      if (o.upstreamCa !== undefined) {
+        const name = o.remote === undefined ? resolveGateway().entry.name : (o.name ?? nameFromHost(parseTarget(o.remote).host));
+        const n = saveUpstreamCa(name, o.upstreamCa);
+        stderrProgress(n === 0 ? `gateway ${name}: no extra upstream CAs` : `gateway ${name}: ${n} upstream CA certificate(s) trusted for new sandboxes`);
+      }
       const status = o.remote === undefined ? await openGateway().start({ progress: stderrProgress }) : await startRemote(o);
       printData(status, format, STATUS_COLUMNS);
     });
@@ -176,4 +193,7 @@ export function registerGatewayCommands(program: Command): void {
     });
 
   registerRegistryCommands(gw);
+  registerGatewayAuthCommands(gw);
+  registerGatewayTokenCommands(gw);
+  registerServeCommand(gw);
 }

@@ -1,5 +1,8 @@
 import { describeEndpoint, LOCAL_ENDPOINT } from '../../core/docker/client.ts';
 import { UsageError } from '../../core/errors.ts';
+import { deleteCredential } from '../../core/gateway/http/credentials.ts';
+import { addServed } from './add-served.ts';
+import { servedGateway } from '../connect.ts';
 import { EmbeddedGateway } from '../../core/gateway/embedded.ts';
 import { GatewayRegistry, nameFromHost, remoteLocation, type GatewayEntry, type RemoteEntry } from '../../core/gateway/registry.ts';
 import type { Gateway } from '../../core/gateway/types.ts';
@@ -33,7 +36,7 @@ export function gatewayDirectory(registry = new GatewayRegistry(), opts: Directo
     ((entry, how) => {
       if (entry.kind === 'local') return new EmbeddedGateway('local');
       if (entry.kind === 'ssh') return remoteGateway(entry, how);
-      throw new UsageError('served gateways are not supported yet', 'use a Docker host reached over SSH');
+      return servedGateway(entry, (m) => how.progress(m));
     });
   let opened = opts.current;
   const listing = (e: GatewayEntry): GatewayListing => ({ name: e.name, kind: e.kind, location: locationOf(e), selected: registry.selected() === e.name });
@@ -42,15 +45,13 @@ export function gatewayDirectory(registry = new GatewayRegistry(), opts: Directo
     open(name, how) {
       const next = connect(registry.get(name), how);
       // One SSH connection at a time: the gateway switched away from is not watched any more.
-      if (opened instanceof RemoteGateway) opened.close();
+      if (opened !== undefined && 'close' in opened && typeof opened.close === 'function') (opened as { close(): void }).close();
       opened = next;
       return next;
     },
     select: (name) => registry.select(name),
     async add(target, how) {
-      if (/^https?:\/\//i.test(target)) {
-        throw new UsageError('served gateways are not supported yet', 'add a Docker host reached over SSH: user@host[:port]');
-      }
+      if (/^https?:\/\//i.test(target)) return listing(await addServed(registry, target, how));
       const t = parseTarget(target);
       const entry: RemoteEntry = { kind: 'ssh', name: nameFromHost(t.host), remote: target, socketPath: REMOTE_DOCKER_SOCKET, createdAt: new Date().toISOString() };
       if (registry.find(entry.name)) throw new UsageError(`a gateway named \`${entry.name}\` is already registered`, 'remove it first with x');
@@ -62,6 +63,10 @@ export function gatewayDirectory(registry = new GatewayRegistry(), opts: Directo
         gateway.close();
       }
     },
-    remove: (name) => registry.remove(name),
+    remove: (name) => {
+      registry.remove(name);
+      // A served gateway's token goes with its registration (as `openshell gateway remove`).
+      deleteCredential(name);
+    },
   };
 }

@@ -3,6 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedGateway } from '../../core/gateway/embedded.ts';
+import type { Gateway } from '../../core/gateway/types.ts';
 import { dockerClient } from '../../core/docker/client.ts';
 import { EGRESS_NETWORK } from '../../core/docker/labels.ts';
 
@@ -23,7 +24,7 @@ export interface Captured {
 }
 
 /** Runs a command in a sandbox through the Gateway interface, capturing both streams byte-exact. */
-export async function execCapture(gw: EmbeddedGateway, name: string, cmd: string[], stdin?: Buffer): Promise<Captured> {
+export async function execCapture(gw: Gateway, name: string, cmd: string[], stdin?: Buffer): Promise<Captured> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));

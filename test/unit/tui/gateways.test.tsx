@@ -49,7 +49,7 @@ describe('the Gateways dialog over the registry', () => {
     const f = await tui.press('g');
     expect(f).toMatch(/› ● local +local +unix:\/\/\/var\/run\/docker\.sock \(default\)/);
     expect(f).toMatch(/ {3}build-box +ssh +ssh:\/\/me@build-box\.example:2222\/var\/run\/docker\.sock/);
-    expect(f).toContain('a add SSH host');
+    expect(f).toContain('a add gateway');
   });
 
   it('Enter on another gateway switches the whole workbench and makes it the default', async () => {
@@ -85,14 +85,14 @@ describe('the Gateways dialog over the registry', () => {
     expect(new GatewayRegistry(dir).find('build-box')).toBeUndefined();
   });
 
-  it('a answers an https:// URL with a clear message and registers nothing', async () => {
+  it('a answers a plain http:// URL with a clear message and registers nothing', async () => {
     const { tui } = await start();
     await tui.press('g');
-    expect(await tui.press('a')).toContain('Add a gateway over SSH: user@host[:port]');
-    await tui.press('https://gw.example.com');
+    expect(await tui.press('a')).toContain('Add a gateway: user@host[:port] over SSH, or https://host[:port]');
+    await tui.press('http://gw.example.com');
     await tui.press(KEY.enter);
-    const f = await tui.waitFor('served gateways are not supported yet');
-    expect(f).toContain('served gateways are not supported yet');
+    const f = await tui.waitFor('served gateways are reached over https, not http');
+    expect(f).toContain('expected https://host[:port]');
     expect(new GatewayRegistry(dir).list().map((g) => g.name)).toEqual(['local', 'build-box']);
   });
 
