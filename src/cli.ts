@@ -6,6 +6,8 @@ import { registerImageCommands } from './commands/image.ts';
 import { registerHome } from './commands/home.ts';
 import { setGatewayFlag } from './connect.ts';
 import { registerLogsCommand } from './commands/logs.ts';
+import { registerProviderCommands } from './commands/provider.ts';
+import { registerInferenceCommands } from './commands/inference.ts';
 
 export function buildProgram(): Command {
   const program = new Command('openshell')
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerLogsCommand(program);
   registerImageCommands(program);
+  registerProviderCommands(program);
+  registerInferenceCommands(program);
   registerHome(program);
   return program;
 }

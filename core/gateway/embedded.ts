@@ -1,26 +1,28 @@
 import type Docker from 'dockerode';
-import { randomBytes } from 'node:crypto';
 import { EventBus } from '../events/bus.ts';
 import { NotFoundError, SandboxError } from '../errors.ts';
 import { asUnreachable, assertDockerReachable, dockerClient, dockerStatus, tolerate, type DockerEndpoint, LOCAL_ENDPOINT } from '../docker/client.ts';
-import { ensureImages, listImages } from '../docker/images/index.ts';
-import type { ImageProgress } from '../docker/images/index.ts';
 import { containerName, EGRESS_NETWORK, LABEL, MANAGED } from '../docker/labels.ts';
-import { listPodParts, sandboxFromSpec, toSandbox, type PodParts } from '../docker/inventory.ts';
-import { createPod, removePod, startPod, stopPod, type PodSpec } from '../docker/pod.ts';
+import { listPodParts, toSandbox, type PodParts } from '../docker/inventory.ts';
+import { removePod, startPod, stopPod } from '../docker/pod.ts';
 import { execIn } from '../docker/exec.ts';
 import { attachMain } from '../docker/attach.ts';
 import { downloadFrom, uploadTo } from '../docker/files.ts';
 import { streamLogs } from '../docker/logs.ts';
-import { refuseObviousRoot } from '../docker/user.ts';
 import { reconcile } from '../docker/reconcile.ts';
-import { randomName, validateName } from './names.ts';
 import type { Revision } from '../policy/index.ts';
-import { filesystemPlan, policyUser } from '../docker/static-policy.ts';
-import { initialPolicy, PolicyState, stateFiles } from './policy-state.ts';
+import { PolicyState } from './policy-state.ts';
 import { deliver, type PolicyDeps } from './policy-ops.ts';
 import { watchTraffic } from './traffic.ts';
+import { createSandbox } from './create-sandbox.ts';
+import { listImages } from '../docker/images/index.ts';
 import { RevisionPeek } from './revision-peek.ts';
+import { ProviderService } from './providers-ops.ts';
+import type { ProviderInput, ProviderView } from './providers.ts';
+import { GatewayStore } from './store.ts';
+import { inferenceService, type InferenceChange, type InferenceService, type InferenceView } from './inference-config.ts';
+import type { Explanation } from '../inference/explain.ts';
+import type { ApiKind } from '../inference/route.ts';
 import type {
   TrafficWatchOptions,
   PolicySetOptions,
@@ -40,10 +42,6 @@ import type {
 
 const now = (): string => new Date().toISOString();
 
-function imageProgressLine(e: ImageProgress): string {
-  return `[${e.index}/${e.total}] ${e.step}: ${e.message}`;
-}
-
 /** The gateway core running inside this process, driving one Docker engine. */
 export class EmbeddedGateway implements Gateway {
   readonly events = new EventBus<GatewayEvents>();
@@ -59,6 +57,16 @@ export class EmbeddedGateway implements Gateway {
     this.docker = docker ?? dockerClient(endpoint);
     this.policies = new PolicyState(this.docker);
     this.revisionPeek = new RevisionPeek(this.docker);
+  }
+
+  private providerService: ProviderService | undefined;
+  private get providers(): ProviderService {
+    return (this.providerService ??= new ProviderService(new GatewayStore(this.docker), (err) => asUnreachable(err, this.endpoint.socketPath)));
+  }
+
+  private inferenceState: InferenceService | undefined;
+  private get inference(): InferenceService {
+    return (this.inferenceState ??= inferenceService(this.docker, new GatewayStore(this.docker)));
   }
 
   private get policyDeps(): PolicyDeps {
@@ -149,66 +157,22 @@ export class EmbeddedGateway implements Gateway {
   }
 
   async createSandbox(spec: SandboxSpec, opts: { progress?: Progress; startAgent?: boolean } = {}): Promise<Sandbox> {
-    const progress = opts.progress ?? (() => undefined);
-    const name = validateName(spec.name ?? randomName());
-    // The policy is checked before anything exists, so a bad file leaves nothing behind.
-    const store = await initialPolicy(spec.policy);
-    const revision = store.latest()!;
-    await this.prepare();
-    // The agent image is inspected as soon as its tag is known, alongside the name check.
-    const [existing, [images, image, config]] = await Promise.all([
-      this.parts(name),
-      ensureImages(this.docker, { onProgress: (e) => progress(imageProgressLine(e)) }).then(async (images) => {
-        const image = spec.image ?? images.sandbox.tag;
-        return [images, image, await this.inspectImage(image)] as const;
-      }),
-    ]);
-    if (existing.length > 0) {
-      throw new SandboxError(`sandbox \`${name}\` already exists`, { exitCode: 2, hint: 'pick another --name or delete it first' });
-    }
-    const workdir = spec.workdir ?? (config.WorkingDir && config.WorkingDir !== '/' ? config.WorkingDir : '/sandbox');
-    const pod: PodSpec = {
-      name,
-      id: randomBytes(4).toString('hex'),
-      image,
-      supervisorImage: images.supervisor.tag,
-      env: spec.env ?? {},
-      labels: spec.labels ?? {},
-      ...(spec.cpu === undefined ? {} : { cpu: spec.cpu }),
-      ...(spec.memory === undefined ? {} : { memory: spec.memory }),
-      workdir,
-      user: policyUser(revision.policy, spec.user ?? config.User ?? ''),
-      command: spec.command ?? [],
-      createdAt: now(),
-      filesystem: filesystemPlan(revision.policy, workdir),
-    };
-    refuseObviousRoot(pod.user, image);
-    this.phase(name, 'provisioning');
-    try {
-      await createPod(this.docker, pod, progress, { startAgent: opts.startAgent ?? true, state: { files: stateFiles(store, revision) } });
-    } catch (err) {
-      this.phase(name, 'error', err instanceof Error ? err.message : String(err));
-      throw err;
-    }
-    const phase = opts.startAgent === false ? 'provisioning' : 'ready';
-    this.phase(name, phase);
-    this.events.emit('policy.revision', { sandbox: name, revision, time: now() });
-    return { ...sandboxFromSpec(pod, phase), policyRevision: revision.version };
-  }
-
-  private async inspectImage(image: string): Promise<{ User?: string; WorkingDir?: string }> {
-    try {
-      const info = await this.docker.getImage(image).inspect();
-      return info.Config;
-    } catch (err) {
-      if (dockerStatus(err) === 404) {
-        throw new NotFoundError(`image \`${image}\` is not on the Docker engine at ${this.location}`, {
-          exitCode: 2,
-          hint: 'build or pull it first (`docker pull`, `docker build`), or omit --image for the default sandbox image',
-        });
-      }
-      throw err;
-    }
+    const created = await createSandbox(
+      {
+        docker: this.docker,
+        prepare: () => this.prepare(),
+        gatewayName: this.name,
+        location: this.location,
+        providers: this.providers,
+        inference: this.inference,
+        existing: (name) => this.parts(name),
+        phase: (name, phase, reason) => this.phase(name, phase, reason),
+      },
+      spec,
+      opts,
+    );
+    this.events.emit('policy.revision', { sandbox: created.sandbox.name, revision: created.revision, time: now() });
+    return created.sandbox;
   }
 
   /** Every command's first engine call goes through here, so a dead engine reads as one clear error. */
@@ -323,6 +287,28 @@ export class EmbeddedGateway implements Gateway {
   watchTraffic(name: string | undefined, opts?: TrafficWatchOptions): () => void {
     const names = async (): Promise<string[]> => (await this.parts()).map((p) => p.name);
     return watchTraffic(this.docker, this.events, names, name, opts);
+  }
+
+  createProvider(input: ProviderInput): Promise<ProviderView> {
+    return this.providers.create(input);
+  }
+  listProviders(): Promise<ProviderView[]> {
+    return this.providers.list();
+  }
+  getProvider(name: string): Promise<ProviderView> {
+    return this.providers.get(name);
+  }
+  deleteProvider(name: string): Promise<void> {
+    return this.providers.delete(name);
+  }
+  getInference(): Promise<InferenceView> {
+    return this.inference.get();
+  }
+  updateInference(change: InferenceChange): Promise<InferenceView> {
+    return this.inference.update(change);
+  }
+  explainInference(api: ApiKind, request: Record<string, unknown>, sandbox?: string): Promise<Explanation> {
+    return this.inference.explain(api, request, sandbox);
   }
 
   async upload(name: string, localPath: string, dest?: string): Promise<void> {

@@ -2,6 +2,10 @@ import type { Readable, Writable } from 'node:stream';
 import type { EventBus } from '../events/bus.ts';
 import type { PolicyStatusEvent, TrafficEvent } from '../events/traffic.ts';
 import type { ChangeMeta, Problem, Revision } from '../policy/index.ts';
+import type { ProviderInput, ProviderView } from './providers.ts';
+import type { InferenceChange, InferenceView } from './inference-config.ts';
+import type { Explanation } from '../inference/explain.ts';
+import type { ApiKind } from '../inference/route.ts';
 
 export type Phase = 'provisioning' | 'ready' | 'stopping' | 'stopped' | 'error' | 'deleting';
 
@@ -21,6 +25,8 @@ export interface SandboxSpec {
   readonly command?: readonly string[];
   /** Policy YAML and where it came from (default: the `default` preset); becomes revision 1. */
   readonly policy?: { readonly text: string; readonly source: string };
+  /** Providers to bind: the agent gets placeholders for their credentials, the supervisor the secrets. */
+  readonly providers?: readonly string[];
 }
 
 export interface Sandbox {
@@ -37,6 +43,8 @@ export interface Sandbox {
   readonly cpu?: number;
   readonly memory?: number;
   readonly policyRevision?: number;
+  /** Names of the providers bound at creation. */
+  readonly providers?: readonly string[];
 }
 
 export interface GatewayStatus {
@@ -148,6 +156,17 @@ export interface Gateway {
    * given cursor; returns a function that stops it.
    */
   watchTraffic(name: string | undefined, opts?: TrafficWatchOptions): () => void;
+  /** Stores a provider (credential values in, never out); see core/gateway/providers.ts. */
+  createProvider(input: ProviderInput): Promise<ProviderView>;
+  listProviders(): Promise<ProviderView[]>;
+  getProvider(name: string): Promise<ProviderView>;
+  deleteProvider(name: string): Promise<void>;
+  /** The privacy router's configuration (provider names, never credentials); see core/gateway/inference-config.ts. */
+  getInference(): Promise<InferenceView>;
+  /** One change (backend, route, privacy policy, budget), checked, stored and delivered to every sandbox. */
+  updateInference(change: InferenceChange): Promise<InferenceView>;
+  /** Which backend would serve `request` (in `sandbox`, with its overrides) and why, without sending it. */
+  explainInference(api: ApiKind, request: Record<string, unknown>, sandbox?: string): Promise<Explanation>;
   upload(name: string, localPath: string, dest?: string): Promise<void>;
   download(name: string, path: string, localDest: string): Promise<void>;
 }
