@@ -12,7 +12,7 @@ import { streamLogs } from '../docker/logs.ts';
 import { reconcile } from '../docker/reconcile.ts';
 import type { Revision } from '../policy/index.ts';
 import { PolicyState } from './policy-state.ts';
-import { deliver, type PolicyDeps } from './policy-ops.ts';
+import { changePolicy, type PolicyDeps } from './policy-ops.ts';
 import { watchTraffic } from './traffic.ts';
 import { createSandbox } from './create-sandbox.ts';
 import { listImages } from '../docker/images/index.ts';
@@ -21,6 +21,8 @@ import { ProviderService } from './providers-ops.ts';
 import type { ProviderInput, ProviderView } from './providers.ts';
 import { GatewayStore } from './store.ts';
 import { inferenceService, type InferenceChange, type InferenceService, type InferenceView } from './inference-config.ts';
+import { settleGatewayState } from './start-state.ts';
+import { loadUpstreamCa } from './upstream-ca.ts';
 import type { Explanation } from '../inference/explain.ts';
 import type { ApiKind } from '../inference/route.ts';
 import type {
@@ -32,6 +34,7 @@ import type {
   ExecOptions,
   Gateway,
   GatewayEvents,
+  GatewayStartOptions,
   GatewayStatus,
   LogOptions,
   Phase,
@@ -82,10 +85,11 @@ export class EmbeddedGateway implements Gateway {
   }
 
   /** Engine reachable, egress network present, leftovers of interrupted work cleaned. Idempotent. */
-  async start(opts: { progress?: Progress } = {}): Promise<GatewayStatus> {
+  async start(opts: GatewayStartOptions = {}): Promise<GatewayStatus> {
     await assertDockerReachable(this.docker, this.endpoint.socketPath);
     await this.ensureNetwork();
     const notes = await reconcile(this.docker);
+    notes.push(...(await settleGatewayState(this.docker, new GatewayStore(this.docker), this.inference, opts)));
     for (const message of notes) {
       opts.progress?.(message);
       this.events.emit('gateway.notice', { message, time: now() });
@@ -165,6 +169,7 @@ export class EmbeddedGateway implements Gateway {
         location: this.location,
         providers: this.providers,
         inference: this.inference,
+        upstreamCa: () => loadUpstreamCa(new GatewayStore(this.docker)),
         existing: (name) => this.parts(name),
         phase: (name, phase, reason) => this.phase(name, phase, reason),
       },
@@ -205,6 +210,8 @@ export class EmbeddedGateway implements Gateway {
     await this.getSandbox(name);
     this.phase(name, 'deleting');
     await removePod(this.docker, name);
+    // Its inference overrides go too; a failure here is repaired by the next `gateway start`.
+    await this.inference.forgetSandbox(name).catch(() => undefined);
     this.events.emit('sandbox.deleted', { name, time: now() });
   }
 
@@ -272,16 +279,12 @@ export class EmbeddedGateway implements Gateway {
 
   async setPolicy(name: string, yaml: string, opts: PolicySetOptions): Promise<PolicySetResult> {
     await this.getSandbox(name);
-    const store = await this.policies.load(name);
-    const result = store.setText(yaml, opts.source, opts);
-    if (!result.ok) return result;
-    return deliver(this.policyDeps, name, store, result, opts);
+    return changePolicy(this.policyDeps, name, (store) => store.setText(yaml, opts.source, opts), opts);
   }
 
   async rollbackPolicy(name: string, version: number, opts: PolicySetOptions): Promise<PolicySetResult> {
     await this.getSandbox(name);
-    const store = await this.policies.load(name);
-    return deliver(this.policyDeps, name, store, store.rollback(version, opts), opts);
+    return changePolicy(this.policyDeps, name, (store) => store.rollback(version, opts), opts);
   }
 
   watchTraffic(name: string | undefined, opts?: TrafficWatchOptions): () => void {

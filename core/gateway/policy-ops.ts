@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { EventBus } from '../events/bus.ts';
 import type { PolicyStatusEvent } from '../events/traffic.ts';
 import type { PolicyStore, Revision } from '../policy/index.ts';
+import type { SetResult, SetTextResult } from '../policy/revisions.ts';
 import { followSupervisor, type SupervisorRecord } from './supervisor-log.ts';
 import type { PolicyState } from './policy-state.ts';
 import type { GatewayEvents, PolicySetOptions, PolicySetResult } from './types.ts';
@@ -53,20 +54,32 @@ async function listenForVerdict(
   return { verdict };
 }
 
-/** Stores the change's revision, writes it where the supervisor reads it, and optionally waits for its verdict. */
-export async function deliver(
+/**
+ * Applies `change` to the newest stored revisions and writes the result where the supervisor reads it,
+ * holding the sandbox's policy lock so two clients changing it at once both get their revision (the
+ * second on top of the first); then optionally waits, unlocked, for the supervisor's verdict.
+ */
+export async function changePolicy(
   deps: PolicyDeps,
   name: string,
-  store: PolicyStore,
-  result: ReturnType<PolicyStore['set']>,
+  change: (store: PolicyStore) => SetTextResult | SetResult,
   opts: PolicySetOptions,
 ): Promise<PolicySetResult> {
-  if (!result.changed) return { ok: true, revision: result.revision, changed: false };
-  const rev = result.revision;
-  const listening = opts.wait ? await listenForVerdict(deps, name, rev.version, opts.timeoutMs ?? DEFAULT_WAIT_MS) : undefined;
-  await deps.state.save(name, store, rev);
+  let listening: { verdict: Promise<PolicyStatusEvent | null> } | undefined;
+  const committed = await deps.state.exclusive(name, async (): Promise<PolicySetResult> => {
+    const store = await deps.state.load(name);
+    const result = change(store);
+    if ('problems' in result) return { ok: false, problems: result.problems };
+    if (!result.changed) return { ok: true, revision: result.revision, changed: false };
+    // Listening starts before the write, so a fast supervisor's answer is not missed.
+    listening = opts.wait ? await listenForVerdict(deps, name, result.revision.version, opts.timeoutMs ?? DEFAULT_WAIT_MS) : undefined;
+    await deps.state.save(name, store, result.revision);
+    return { ok: true, revision: result.revision, changed: true };
+  });
+  if (!committed.ok || !committed.changed) return committed;
+  const rev = committed.revision;
   deps.events.emit('policy.revision', { sandbox: name, revision: rev, time: new Date().toISOString() });
-  if (!listening) return { ok: true, revision: rev, changed: true };
+  if (!listening) return committed;
   const line = await listening.verdict;
   if (!line) return { ok: true, revision: (await deps.state.load(name)).get(rev.version), changed: true };
   deps.events.emit('policy.status', line);

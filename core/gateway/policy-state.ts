@@ -3,6 +3,8 @@ import { PolicyError } from '../errors.ts';
 import { formatProblems, PolicyStore, resolvePolicySource, type Policy, type Revision } from '../policy/index.ts';
 import { containerName } from '../docker/labels.ts';
 import { POLICY_FILE, readStateFile, REVISIONS_FILE, STATUS_FILE, writeStateFiles, type StateFile } from '../docker/policy-volume.ts';
+import { ensureStateImage, STATE_IMAGE } from './store.ts';
+import { withStoreLock } from './store-lock.ts';
 
 /**
  * A sandbox's policy revisions live on its state volume (`revisions.json`), beside the file the
@@ -92,6 +94,21 @@ export class PolicyState {
     const s = parseStatusFile(status);
     return { store, reconciled: s !== null && applyStatus(store, s) };
   }
+
+  /**
+   * Runs `fn` holding this sandbox's policy lock (a container created atomically at the engine, as the
+   * gateway store's lock): revisions are read, changed and written by one client at a time.
+   */
+  async exclusive<R>(name: string, fn: () => Promise<R>): Promise<R> {
+    this.stateImage ??= ensureStateImage(this.docker).catch((err: unknown) => {
+      this.stateImage = undefined;
+      throw err;
+    });
+    await this.stateImage;
+    return withStoreLock(this.docker, { name: `openshell-${name}-policy-lock`, image: STATE_IMAGE }, fn);
+  }
+
+  private stateImage: Promise<void> | undefined;
 
   async save(name: string, store: PolicyStore, deliver?: Revision): Promise<void> {
     await writeStateFiles(this.supervisor(name), stateFiles(store, deliver));

@@ -31,8 +31,22 @@ export interface SupervisorLine {
   readonly [k: string]: unknown;
 }
 
-/** Every JSON line the supervisor has printed so far. */
+/**
+ * The supervisor's JSON lines so far. Events are written just after the answer they describe, and Docker
+ * copies them to its log a moment later: the log is read until two reads 100 ms apart agree.
+ */
 export async function supervisorLines(name: string): Promise<SupervisorLine[]> {
+  let last = await readSupervisorLines(name);
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await readSupervisorLines(name);
+    if (now.length === last.length) return now;
+    last = now;
+  }
+  return last;
+}
+
+async function readSupervisorLines(name: string): Promise<SupervisorLine[]> {
   const buf = await supervisor(name).logs({ stdout: true, stderr: false, follow: false });
   const out: SupervisorLine[] = [];
   // Docker's multiplexed frames: 8-byte header, then the payload.
@@ -56,7 +70,7 @@ export async function supervisorLines(name: string): Promise<SupervisorLine[]> {
 export async function waitForLine(name: string, match: (l: SupervisorLine) => boolean, timeoutMs = 5000): Promise<SupervisorLine> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const hit = (await supervisorLines(name)).find(match);
+    const hit = (await readSupervisorLines(name)).find(match);
     if (hit) return hit;
     if (Date.now() > until) throw new Error(`no matching supervisor line within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));

@@ -143,6 +143,22 @@ describe('policy revisions of a running sandbox', () => {
     expect(lines).toHaveLength(6);
     expect(lines[3]).toMatch(/^3 +[0-9a-f]{12} +\w+ +rollback to 1 +20\d\d-/);
   });
+
+  it('keeps both revisions when two clients change the policy at the same moment', async () => {
+    // Two gateway objects stand for two clients: neither change may overwrite the other.
+    const a = gateway();
+    const b = gateway();
+    const before = (await revisions()).length;
+    const [ra, rb] = await Promise.all([
+      a.setPolicy(name, VALID.replace('pypi.org', 'a.example.org'), { author: 'a', source: 'client a' }),
+      b.setPolicy(name, VALID.replace('pypi.org', 'b.example.org'), { author: 'b', source: 'client b' }),
+    ]);
+    expect(ra.ok && rb.ok).toBe(true);
+    const versions = [ra, rb].map((r) => (r.ok ? r.revision.version : 0)).sort();
+    expect(versions).toEqual([before + 1, before + 2]);
+    const after = await revisions();
+    expect(after.map((r) => r.source).slice(-2).sort()).toEqual(['client a', 'client b']);
+  });
 });
 
 describe('sandbox create --policy', () => {
