@@ -17,7 +17,7 @@ import { initialPolicy, stateFiles } from './policy-state.ts';
 import { bindProviders } from './providers-bind.ts';
 import type { ProviderService } from './providers-ops.ts';
 import type { Phase, Progress, Sandbox, SandboxSpec } from './types.ts';
-import { loadUpstreamCa } from './upstream-ca.ts';
+import { inferenceEnv } from '../inference/agent-env.ts';
 
 export interface CreateContext {
   readonly docker: Docker;
@@ -25,6 +25,8 @@ export interface CreateContext {
   readonly location: string;
   readonly providers: ProviderService;
   readonly inference: InferenceService;
+  /** The PEM CAs trusted for upstream TLS on this Docker host (`gateway start --upstream-ca`). */
+  readonly upstreamCa: () => Promise<string | undefined>;
   /** Engine reachable and network present. */
   readonly prepare: () => Promise<void>;
   readonly existing: (name: string) => Promise<PodParts[]>;
@@ -50,6 +52,8 @@ export async function createSandbox(
   binding.catch(() => undefined);
   // Read alongside the image work below; without it the sandbox's router answers 503 (not configured).
   const inferenceFiles = ctx.inference.sandboxFiles(name).catch(() => []);
+  const upstreamCa = ctx.upstreamCa();
+  upstreamCa.catch(() => undefined);
   await ctx.prepare();
   // The agent image is inspected as soon as its tag is known, alongside the name check.
   const [existing, [images, image, config], bound] = await Promise.all([
@@ -69,7 +73,8 @@ export async function createSandbox(
     id: randomBytes(4).toString('hex'),
     image,
     supervisorImage: images.supervisor.tag,
-    env: { ...spec.env, ...bound.env },
+    // The SDKs' own variables point at the privacy router unless the user set them (--env).
+    env: { ...inferenceEnv(), ...spec.env, ...bound.env },
     labels: spec.labels ?? {},
     ...(bound.names.length > 0 ? { providers: bound.names } : {}),
     ...(spec.cpu === undefined ? {} : { cpu: spec.cpu }),
@@ -86,7 +91,7 @@ export async function createSandbox(
     const state = {
       files: stateFiles(store, revision),
       secretFiles: [...bound.secretFiles, ...(await inferenceFiles)],
-      upstreamCa: loadUpstreamCa(ctx.gatewayName),
+      upstreamCa: await upstreamCa,
     };
     await createPod(ctx.docker, pod, progress, { startAgent: opts.startAgent ?? true, state });
   } catch (err) {

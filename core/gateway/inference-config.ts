@@ -161,6 +161,28 @@ export class InferenceService {
     return [fileFor(effectiveConfig(config, sandbox), await this.providers())];
   }
 
+  /** A deleted sandbox's overrides go with it (a new sandbox of the same name starts from the gateway's configuration). */
+  async forgetSandbox(sandbox: string): Promise<boolean> {
+    return (await this.pruneOverrides((name) => name !== sandbox)).length > 0;
+  }
+
+  /**
+   * Drops the overrides of every sandbox `keep` rejects (a Set: the sandboxes that exist). The document
+   * is only locked and written when there is something to drop, so the common case costs one read.
+   */
+  async pruneOverrides(keep: ReadonlySet<string> | ((sandbox: string) => boolean)): Promise<string[]> {
+    const kept = typeof keep === 'function' ? keep : (s: string): boolean => keep.has(s);
+    const stale = (c: InferenceConfig | null): string[] => Object.keys(c?.sandboxes ?? {}).filter((s) => !kept(s));
+    if (stale((await this.get()).config).length === 0) return [];
+    return this.store.updateDoc<InferenceConfig, string[]>(INFERENCE_DOC, (current) => {
+      const drop = stale(current);
+      if (current === null || drop.length === 0) return { value: current, result: [] };
+      const sandboxes = Object.fromEntries(Object.entries(current.sandboxes ?? {}).filter(([s]) => !drop.includes(s)));
+      const { sandboxes: _all, ...rest } = current;
+      return { value: Object.keys(sandboxes).length === 0 ? rest : { ...rest, sandboxes }, result: drop };
+    });
+  }
+
   private async deliverAll(config: InferenceConfig, providers: Readonly<Record<string, ProviderRecord>>): Promise<Pick<InferenceView, 'delivered' | 'undelivered'>> {
     const names = [...new Set((await listPodParts(this.docker)).map((p) => p.name))];
     const results = await Promise.all(

@@ -123,12 +123,18 @@ export interface PolicySetOptions extends ChangeMeta {
   readonly timeoutMs?: number;
 }
 
+export interface GatewayStartOptions {
+  readonly progress?: Progress;
+  readonly upstreamCa?: string | null;
+}
+
 /** The one interface the TUI and every headless command use; embedded today, served over HTTP later. */
 export interface Gateway {
   readonly name: string;
   readonly location: string;
   readonly events: EventBus<GatewayEvents>;
-  start(opts?: { progress?: Progress }): Promise<GatewayStatus>;
+  /** `upstreamCa`: PEM CA certificates to trust for intercepted upstream TLS on this host (null clears them). */
+  start(opts?: GatewayStartOptions): Promise<GatewayStatus>;
   status(): Promise<GatewayStatus>;
   stop(): Promise<void>;
   destroy(): Promise<void>;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SecureContext } from 'node:tls';
 import type { InferenceDetails } from '../events/inference.ts';
 import { scrub, sendError, sendJson } from './answers.ts';
 import { modelNames, type CompiledConfig } from './config.ts';
@@ -42,6 +43,10 @@ export interface RouterDeps {
   readonly maxBodyBytes?: number;
   /** Longest silence between streamed chunks before the backend counts as dead. */
   readonly idleMs?: number;
+  /** Most bytes of one streamed answer (default: as for whole answers, 32 MiB). */
+  readonly maxStreamBytes?: number;
+  /** How https backends are verified: the public roots plus the operator's `--upstream-ca` (a private backend behind a corporate CA). */
+  readonly trust?: () => SecureContext;
 }
 
 const ROUTES: Readonly<Record<string, ApiKind>> = { '/v1/chat/completions': 'chat', '/v1/completions': 'completions', '/v1/embeddings': 'embeddings', '/v1/messages': 'messages' };
@@ -115,7 +120,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: RouterDep
       continue;
     }
     const payload = Buffer.from(JSON.stringify(c.translate ? translateRequest(protocol, outgoing, c.model) : { ...outgoing, model: c.model }));
-    const sent = await sendUpstream(backendUrl(c.backend, c.translate ? (api === 'chat' ? 'messages' : 'chat') : api), upstreamHeaders(c.backend, protocol, req.headers, key, payload.length), payload, c.backend.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const sent = await sendUpstream(backendUrl(c.backend, c.translate ? (api === 'chat' ? 'messages' : 'chat') : api), upstreamHeaders(c.backend, protocol, req.headers, key, payload.length), payload, c.backend.timeoutMs ?? DEFAULT_TIMEOUT_MS, deps.trust?.());
     if (!sent.ok) {
       markDown(c.backend.name);
       fallback.push({ backend: c.backend.name, error: sent.error });
@@ -135,13 +140,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: RouterDep
     const cost = (tIn: number, tOut: number): number => estimateCost(c.backend, tIn, tOut);
     const isSse = /^text\/event-stream\b/i.test(String(up.headers['content-type'] ?? ''));
     if (status < 300 && isSse) {
-      const r = await relayStream(up, res, { upstream: c.backend.protocol, agent: protocol, model: c.model, backend: c.backend.name, idleMs: deps.idleMs });
+      const r = await relayStream(up, res, { upstream: c.backend.protocol, agent: protocol, model: c.model, backend: c.backend.name, idleMs: deps.idleMs, maxBytes: deps.maxStreamBytes ?? MAX_RESPONSE_BYTES });
       if (!r.complete) markDown(c.backend.name);
       const tIn = r.usage.input ?? inputTokens;
       // Without reported usage (an OpenAI stream without include_usage), the text seen is the estimate.
       const tOut = r.usage.output ?? estimateTokens(r.textChars);
       deps.spend.add(cost(tIn, tOut));
-      return finish(200, { ...served, tokensIn: tIn, tokensOut: tOut, costUsd: cost(tIn, tOut) }, r.complete ? { action: 'allow', reason } : { action: 'allow', reason: `${reason}; the backend ended the stream early`, error: 'upstream_stream_broken' });
+      return finish(200, { ...served, tokensIn: tIn, tokensOut: tOut, costUsd: cost(tIn, tOut) }, r.complete ? { action: 'allow', reason } : { action: 'allow', ...streamCut(reason, r.cut) });
     }
     const text = await readAll(up, MAX_RESPONSE_BYTES);
     if (text === null) {
@@ -186,4 +191,11 @@ function upstreamErrorMessage(body: unknown, b: Backend, key: string | undefined
   const m = typeof e === 'object' && e !== null ? (e as { message?: unknown }).message : typeof e === 'string' ? e : undefined;
   if (typeof m !== 'string') return '';
   return scrub(m, [...(key ? [key] : []), b.url, new URL(b.url).host]).slice(0, 500);
+}
+
+/** The event fields of a stream that did not complete: the router cut it (silence, size) or the backend broke it. */
+function streamCut(reason: string, cut: 'idle' | 'too_large' | undefined): { reason: string; error: string } {
+  if (cut === 'idle') return { reason: `${reason}; the backend fell silent mid-stream and was cut off`, error: 'upstream_timeout' };
+  if (cut === 'too_large') return { reason: `${reason}; the streamed answer exceeded the size cap and was cut off`, error: 'response_too_large' };
+  return { reason: `${reason}; the backend ended the stream early`, error: 'upstream_stream_broken' };
 }

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { SecureContext } from 'node:tls';
 import { describeNetError } from './answers.ts';
 import type { ApiKind } from './route.ts';
 import type { Backend, Protocol } from './types.ts';
@@ -12,6 +13,10 @@ const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 64 }), https
 const API_PATH: Readonly<Record<ApiKind, string>> = { chat: '/chat/completions', completions: '/completions', embeddings: '/embeddings', messages: '/messages' };
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
+
+// An https backend whose certificate does not verify: said so (the operator can fix it), never which URL.
+const CERT_ERRORS = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const CERT_FAILED = 'presented a certificate that could not be verified (a private CA is trusted with `openshell gateway start --upstream-ca`)';
 
 export function backendUrl(b: Backend, api: ApiKind): URL {
   return new URL(b.url.replace(/\/+$/, '') + API_PATH[api]);
@@ -36,7 +41,8 @@ export function upstreamHeaders(b: Backend, agent: Protocol, incoming: Readonly<
 
 export type UpstreamResult = { readonly ok: true; readonly res: IncomingMessage; readonly req: ClientRequest } | { readonly ok: false; readonly error: string };
 
-export function sendUpstream(url: URL, headers: OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<UpstreamResult> {
+/** `trust`: how an https backend's certificate is verified (default: Node's roots). */
+export function sendUpstream(url: URL, headers: OutgoingHttpHeaders, body: Buffer, timeoutMs: number, trust?: SecureContext): Promise<UpstreamResult> {
   return new Promise((resolve) => {
     const tls = url.protocol === 'https:';
     const req = (tls ? httpsRequest : httpRequest)({
@@ -47,6 +53,7 @@ export function sendUpstream(url: URL, headers: OutgoingHttpHeaders, body: Buffe
       path: url.pathname + url.search,
       headers,
       agent: tls ? agents.https : agents.http,
+      ...(tls && trust ? { secureContext: trust } : {}),
     });
     const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { code: 'ROUTER_TIMEOUT' })), timeoutMs);
     req.once('response', (res) => {
@@ -55,7 +62,7 @@ export function sendUpstream(url: URL, headers: OutgoingHttpHeaders, body: Buffe
     });
     req.once('error', (err) => {
       clearTimeout(timer);
-      resolve({ ok: false, error: describeNetError(err) });
+      resolve({ ok: false, error: CERT_ERRORS.has((err as NodeJS.ErrnoException).code ?? '') ? CERT_FAILED : describeNetError(err) });
     });
     req.end(body);
   });

@@ -1,5 +1,5 @@
 import { EmbeddedGateway } from '../gateway/embedded.ts';
-import type { GatewayStatus, Progress, Sandbox, SandboxSpec } from '../gateway/types.ts';
+import type { GatewayStartOptions, GatewayStatus, Progress, Sandbox, SandboxSpec } from '../gateway/types.ts';
 import type { RemoteEntry } from '../gateway/registry.ts';
 import { dockerClient, describeEndpoint, type DockerClient, type SshEndpoint } from '../docker/client.ts';
 import { ensureRemoteImages } from '../docker/transfer.ts';
@@ -52,7 +52,7 @@ export class RemoteGateway extends EmbeddedGateway {
   }
 
   /** Network and repairs as for a local engine, then our images copied over when the remote lacks them. */
-  override async start(opts: { progress?: Progress } = {}): Promise<GatewayStatus> {
+  override async start(opts: GatewayStartOptions = {}): Promise<GatewayStatus> {
     await super.start(opts);
     await this.ensureImages(opts.progress);
     return this.status();

@@ -8,7 +8,7 @@ import { describeEndpoint, LOCAL_ENDPOINT } from '../../core/docker/client.ts';
 import type { RemoteGateway } from '../../core/ssh/gateway.ts';
 import { parseTarget } from '../../core/ssh/target.ts';
 import { resolve as resolvePath } from 'node:path';
-import { saveUpstreamCa } from '../../core/gateway/upstream-ca.ts';
+import { readUpstreamCaFile } from '../../core/gateway/upstream-ca.ts';
 import { deleteCredential, readCredential } from '../../core/gateway/http/credentials.ts';
 import { registerGatewayAuthCommands } from './gateway-auth.ts';
 import { registerGatewayTokenCommands } from './gateway-tokens.ts';
@@ -115,7 +115,7 @@ interface StartOptions {
 }
 
 /** `gateway start --remote`: connect, provision (network, images), then register and select it. */
-async function startRemote(o: StartOptions): Promise<GatewayStatus> {
+async function startRemote(o: StartOptions, upstreamCa: string | null | undefined): Promise<GatewayStatus> {
   const target = parseTarget(o.remote ?? '');
   const registry = new GatewayRegistry();
   const entry = {
@@ -128,7 +128,7 @@ async function startRemote(o: StartOptions): Promise<GatewayStatus> {
   };
   const gateway = gatewayFor(entry, { acceptHostKey: o.acceptHostKey === true }) as RemoteGateway;
   try {
-    const status = await gateway.start({ progress: stderrProgress });
+    const status = await gateway.start({ progress: stderrProgress, ...(upstreamCa === undefined ? {} : { upstreamCa }) });
     registry.add(entry);
     registry.select(entry.name);
     stderrProgress(`registered and selected gateway ${entry.name} (back to this machine: \`openshell gateway select local\`)`);
@@ -149,15 +149,13 @@ export function registerGatewayCommands(program: Command): void {
     .option('--identity <file>', 'SSH private key (default: ssh-agent and ~/.ssh/config)')
     .option('--accept-host-key', 'trust the host key of a host seen for the first time (check its fingerprint)')
     .option('--socket <path>', 'Docker socket on the remote host', REMOTE_DOCKER_SOCKET)
-    .option('--upstream-ca <file>', 'PEM CA certificates trusted (beside the public roots) for intercepted upstream TLS in sandboxes created from now on; `none` clears them')
+    .option('--upstream-ca <file>', 'PEM CA certificates trusted (beside the public roots) for intercepted upstream TLS, stored on the Docker host for every client and delivered to its sandboxes, running ones included; `none` clears them')
     .action(async (o: StartOptions) => {
       const format = parseFormat(o.output);
-      if (o.upstreamCa !== undefined) {
-        const name = o.remote === undefined ? resolveGateway().entry.name : (o.name ?? nameFromHost(parseTarget(o.remote).host));
-        const n = saveUpstreamCa(name, o.upstreamCa);
-        stderrProgress(n === 0 ? `gateway ${name}: no extra upstream CAs` : `gateway ${name}: ${n} upstream CA certificate(s) trusted for new sandboxes`);
-      }
-      const status = o.remote === undefined ? await openGateway().start({ progress: stderrProgress }) : await startRemote(o);
+      // Read and checked here (the file is this machine's); the gateway checks it again and stores it on its host.
+      const upstreamCa = o.upstreamCa === undefined ? undefined : readUpstreamCaFile(o.upstreamCa);
+      const extra = upstreamCa === undefined ? {} : { upstreamCa };
+      const status = o.remote === undefined ? await openGateway().start({ progress: stderrProgress, ...extra }) : await startRemote(o, upstreamCa);
       printData(status, format, STATUS_COLUMNS);
     });
 

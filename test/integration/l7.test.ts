@@ -9,6 +9,7 @@ import { CertificateAuthority, createCa } from '../../core/tls/ca.ts';
 import type { TrafficEvent } from '../../core/events/traffic.ts';
 import { cli, execCapture, gateway, uniqueName } from './helpers.ts';
 import { bridgeGateway, curl, docker, supervisorLines, supervisorShell, waitForLine, writePolicyFile } from './egress-helpers.ts';
+import { untrustCa, withHostCas } from './upstream-ca-helpers.ts';
 
 // TLS interception end to end: a real sandbox, its CA, and HTTPS upstreams on the host signed by a test CA
 // that the operator trusts with `gateway start --upstream-ca`.
@@ -39,9 +40,10 @@ async function listen(leaf: { certPem: string; keyPem: string }, host: string): 
 
 beforeAll(async () => {
   const caFile = join(configDir, 'test-ca.pem');
-  writeFileSync(caFile, testCa.certPem);
+  // The host's set is shared with other test files: ours is added to it, and only ours removed after.
+  writeFileSync(caFile, await withHostCas(testCa.certPem));
   const started = await cli(['gateway', 'start', '--upstream-ca', caFile], { env: { OPENSHELL_CONFIG_DIR: configDir } });
-  expect(started.stderr).toContain('1 upstream CA certificate(s) trusted for new sandboxes');
+  expect(started.stderr).toMatch(/\d+ upstream CA certificate\(s\) trusted: .*l7 test upstream CA/);
   const bridge = await bridgeGateway();
   api = await listen(new CertificateAuthority(testCa).leaf('api.l7.test'), bridge);
   bad = await listen(new CertificateAuthority(createCa('a CA nobody trusts')).leaf('bad.l7.test'), bridge);
@@ -69,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of servers) s.close();
   await gw.deleteSandbox(name).catch(() => undefined);
+  await untrustCa(testCa.certPem);
 });
 
 const url = (path: string, port = api, host = 'api.l7.test'): string => `https://${host}:${port}${path}`;

@@ -3,7 +3,8 @@ import type { Socket } from 'node:net';
 import { createRouter, type InferenceCall } from '../../inference/router.ts';
 import type { EventSink } from '../events.ts';
 import { MAX_HTTP_HEAD, originForm } from '../head.ts';
-import type { IdentityResult } from '../identity.ts';
+import { sendDeny, type DenyBody } from '../deny.ts';
+import type { IdentityFailure, IdentityResult } from '../identity.ts';
 import type { TlsAuthority } from '../tls/authority.ts';
 import { acceptTls, isTlsHello, peek } from '../tls/terminate.ts';
 import { InferenceConfigWatcher } from './config-watch.ts';
@@ -38,6 +39,8 @@ export class InferenceEndpoint {
       credential: (b) => this.watcher.credential(b),
       spend: fileSpendMeter(deps.stateDir),
       emit: (call, req) => this.record(call, req),
+      // Backends are verified like intercepted upstreams: public roots plus `gateway start --upstream-ca`.
+      trust: () => deps.tls.upstreamContext(),
     });
     this.server = createServer({ maxHeaderSize: MAX_HTTP_HEAD, requestTimeout: 0, headersTimeout: 15_000, keepAliveTimeout: 30_000, noDelay: true }, this.handler);
     this.server.on('clientError', (_err, socket: Socket) => socket.destroy());
@@ -52,9 +55,15 @@ export class InferenceEndpoint {
     this.server.close();
   }
 
-  /** `CONNECT inference.local:<port>`: answered 200 whatever the policy, then served by the router. */
+  /**
+   * `CONNECT inference.local:<port>`: answered 200 whatever the policy, then served by the router —
+   * unless the caller could not be identified (unknown, ambiguous, tampered binary): refused with 403
+   * and the reason, as the L4 path refuses them. The router is reachable whatever the policy, which
+   * makes identity the only check on who spends the budget and sends prompts out.
+   */
   async connect(client: Socket, head: Buffer, identity: IdentityResult, port: number): Promise<void> {
     client.on('error', () => client.destroy());
+    if (!identity.ok) return sendDeny(client, 403, this.refuseIdentity(identity, 'CONNECT', port));
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) client.unshift(head);
     const first = await peek(client);
@@ -76,9 +85,33 @@ export class InferenceEndpoint {
 
   /** `POST http://inference.local/v1/…` through the proxy: the same router, in origin form. */
   request(req: IncomingMessage, res: ServerResponse, identity: IdentityResult, port: number): void {
+    if (!identity.ok) {
+      const body = JSON.stringify(this.refuseIdentity(identity, req.method ?? '', port, originForm(req.url ?? '/').split('?')[0]));
+      res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+      req.resume();
+      return;
+    }
     req.url = originForm(req.url ?? '/');
     this.callers.set(req, { identity, port });
     this.handler(req, res);
+  }
+
+  /** The deny event and body for a caller whose identity failed (never its command line: it may hold a prompt). */
+  private refuseIdentity(identity: IdentityFailure, method: string, port: number, path?: string): DenyBody {
+    const detail = `${method} inference.local${path ?? `:${port}`} not permitted: ${identity.reason}`;
+    this.deps.events.decision({
+      layer: 'inference',
+      action: 'deny',
+      ...who(identity),
+      host: INFERENCE_HOST,
+      port,
+      ...(method ? { method } : {}),
+      ...(path === undefined ? {} : { path }),
+      rule: null,
+      reason: identity.reason,
+      error: identity.error,
+    });
+    return { error: identity.error, detail, reason: identity.reason, binary: identity.binary, host: INFERENCE_HOST, port };
   }
 
   private record(call: InferenceCall, req: IncomingMessage): void {

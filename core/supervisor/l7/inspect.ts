@@ -22,6 +22,25 @@ export interface InspectOptions extends InspectHooks {
   readonly scheme: 'http' | 'https';
   /** The upstream stream (verified TLS, or the plain socket); rejects with the refusal to send. */
   readonly upstream: () => Promise<Duplex>;
+  /** Longest wait for the next request head (default L7_IDLE_MS); tests shorten it. */
+  readonly idleMs?: number | undefined;
+}
+
+/**
+ * How long an inspected keep-alive connection may sit between requests (or take to send one head)
+ * before it is closed cleanly (TLS close_notify, then FIN, on both sides): an agent's forgotten pool
+ * connections must not hold a tunnel, an upstream connection and a flow open forever.
+ */
+export const L7_IDLE_MS = 5 * 60_000;
+
+const IDLE = Symbol('idle');
+
+/** `pending`, or IDLE after `ms`; a head still on its way when the limit hits is abandoned. */
+function withinIdle<T>(pending: Promise<T>, ms: number): Promise<T | typeof IDLE> {
+  pending.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<typeof IDLE>((resolve) => (timer = setTimeout(() => resolve(IDLE), ms)));
+  return Promise.race([pending, limit]).finally(() => clearTimeout(timer));
 }
 
 export interface InspectStats {
@@ -62,7 +81,8 @@ export async function inspect(client: Duplex, opts: InspectOptions): Promise<Ins
       let info: InspectedRequest | null = null;
       try {
         idle = true;
-        const head = await readHead(cr);
+        const head = await withinIdle(readHead(cr), opts.idleMs ?? L7_IDLE_MS);
+        if (head === IDLE) break;
         idle = false;
         if (!head) break;
         const parsed = parseRequestHead(head);

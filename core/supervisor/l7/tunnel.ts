@@ -30,6 +30,8 @@ export interface L7Deps {
   readonly tls: TlsAuthority;
   readonly enforcer: Enforcer;
   readonly events: EventSink;
+  /** Idle limit between requests on an inspected connection (default L7_IDLE_MS in inspect.ts). */
+  readonly idleMs?: number;
 }
 
 /** Endpoints with `protocol: rest|websocket` (and no `tls: skip`) are inspected request by request. */
@@ -93,9 +95,10 @@ export function interceptTunnel(t: TunnelInfo, deps: L7Deps, hooks: InspectHooks
 }
 
 async function run(client: Socket, upstream: Socket, t: TunnelInfo, deps: L7Deps, hooks: InspectHooks): Promise<void> {
-  const first = await peek(client);
-  if (!first) return void (client.destroy(), upstream.destroy());
-  const base = { host: t.host, port: t.port, ...hooks };
+  // Silence before the first byte: closed like an idle connection (FIN both ways; the grace timer reaps the rest).
+  const first = await peek(client, ...(deps.idleMs === undefined ? [] : [deps.idleMs]));
+  if (!first) return void (client.end(), upstream.end());
+  const base = { host: t.host, port: t.port, idleMs: deps.idleMs, ...hooks };
   if (!isTlsHello(first)) {
     await inspect(client, { ...base, scheme: 'http', upstream: () => Promise.resolve(upstream) });
     return;

@@ -19,6 +19,8 @@ export class TlsAuthority {
   private ca: CertificateAuthority | null = null;
   private readonly leaves = new Map<string, SecureContext>();
   private upstream: SecureContext | null = null;
+  /** The `upstream-ca.pem` text the upstream context was built from ('' when absent). */
+  private upstreamText = '';
   private gaveUp = false;
 
   constructor(private readonly stateDir: string) {}
@@ -69,13 +71,30 @@ export class TlsAuthority {
   /** How upstream certificates are verified: Node's root store plus `upstream-ca.pem` when present. */
   upstreamContext(): SecureContext {
     if (this.upstream) return this.upstream;
-    let extra: string[] = [];
-    try {
-      extra = readFileSync(join(this.stateDir, UPSTREAM_CA_FILE), 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    } catch {
-      // No operator CAs: the public roots only.
-    }
+    this.upstreamText = this.readUpstreamCa();
+    const extra = this.upstreamText.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     this.upstream = createSecureContext({ ca: [...rootCertificates, ...extra], minVersion: 'TLSv1.2' });
     return this.upstream;
+  }
+
+  /**
+   * Called when `upstream-ca.pem` may have changed (the gateway rewrites it in running sandboxes): a
+   * changed text drops the context, so new upstream connections use the new CAs (open ones keep theirs).
+   * Returns the number of certificates now trusted when it changed, else null.
+   */
+  refreshUpstream(): number | null {
+    const text = this.readUpstreamCa();
+    if (text === this.upstreamText) return null;
+    this.upstreamText = text;
+    this.upstream = null;
+    return (text.match(/-----BEGIN CERTIFICATE-----/g) ?? []).length;
+  }
+
+  private readUpstreamCa(): string {
+    try {
+      return readFileSync(join(this.stateDir, UPSTREAM_CA_FILE), 'utf8');
+    } catch {
+      return ''; // No operator CAs: the public roots only.
+    }
   }
 }

@@ -14,7 +14,7 @@ export interface RouterHarness {
   close(): Promise<void>;
 }
 
-export async function startRouter(config: InferenceConfig, credentials: Record<string, string> = {}, opts: { maxBodyBytes?: number; idleMs?: number } = {}): Promise<RouterHarness> {
+export async function startRouter(config: InferenceConfig, credentials: Record<string, string> = {}, opts: { maxBodyBytes?: number; idleMs?: number; maxStreamBytes?: number } = {}): Promise<RouterHarness> {
   const calls: InferenceCall[] = [];
   const spend = new SpendMeter();
   let compiled = mustCompile(config);

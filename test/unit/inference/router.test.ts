@@ -253,7 +253,7 @@ describe('translation and streaming', () => {
       expect(performance.now() - t).toBeLessThan(900);
       const data = sseData(a.text);
       expect(data).toHaveLength(2);
-      expect(JSON.parse(data[1]!)).toMatchObject({ error: { type: 'upstream_error' } });
+      expect(JSON.parse(data[1]!)).toMatchObject({ error: { type: 'upstream_timeout' } });
     } finally {
       await slow.close();
     }

@@ -76,6 +76,8 @@ export async function startL7Rig(
     /** Another HTTPS server for port 443, trusted through `upstreamCa`. */
     upstream443?: number;
     upstreamCa?: string;
+    /** Idle limit between requests on inspected connections (default: the production 5 minutes). */
+    idleMs?: number;
   } = {},
 ): Promise<L7Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'l7-'));
@@ -105,7 +107,7 @@ export async function startL7Rig(
       identify: () => Promise.resolve(opts.identity ?? CURL),
       resolve: () => Promise.resolve(['93.184.216.34']),
       dial,
-      intercept: policyInterceptor({ tls: new TlsAuthority(dir), enforcer, events }),
+      intercept: policyInterceptor({ tls: new TlsAuthority(dir), enforcer, events, ...(opts.idleMs === undefined ? {} : { idleMs: opts.idleMs }) }),
     },
   );
   const sockets = new Set<Socket>();
