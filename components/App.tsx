@@ -16,6 +16,7 @@ import { Header } from './Header.tsx';
 import { helpLines } from './help.ts';
 import type { TuiHost } from './host.ts';
 import { useDialogs } from './hooks/useDialogs.ts';
+import { useInferenceCalls } from './hooks/useInferenceCalls.ts';
 import { useSandboxes } from './hooks/useSandboxes.ts';
 import { useTerminalSize } from './hooks/useTerminalSize.ts';
 import { useTraffic } from './hooks/useTraffic.ts';
@@ -63,12 +64,17 @@ function Workbench({ gateway, host, directory, note, onSwitch, live, pollMs = 20
   const { columns, rows } = useTerminalSize();
   const sandboxes = useSandboxes(gateway, pollMs);
   const traffic = useTraffic(gateway);
+  // After useTraffic: it takes the bus's backlog, and this one reads what waited there from its buffer.
+  const inference = useInferenceCalls(gateway, traffic.buffer);
   const dialogs = useDialogs();
   const [focus, setFocus] = useState<PaneId>('sandboxes');
   const [zoomed, setZoomed] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
   const [message, setMessage] = useState<{ text: string; level: MessageLevel } | null>(note === null ? null : { text: note, level: 'info' });
   const [suspendedFor, setSuspendedFor] = useState<string | null>(null);
+  const [hiddenKeys, setHiddenKeys] = useState<{ pane: PaneId; actions: readonly string[] } | null>(null);
+  // A gateway sign-in waiting for a browser or an operator; Esc aborts it.
+  const [waiting, setWaiting] = useState<AbortController | null>(null);
 
   const notify = useCallback((text: string, level: MessageLevel = 'info') => setMessage({ text, level }), []);
   // The TUI steps aside (its last frame says why) while a program owns the terminal, then redraws.
@@ -95,6 +101,7 @@ function Workbench({ gateway, host, directory, note, onSwitch, live, pollMs = 20
       openshell: (args) => suspend(`openshell ${args.join(' ')}`, () => host.openshell(args)),
       editText: (text, file) => suspend(`$EDITOR ${file}`, () => host.editText(text, file)),
       openCreateForm: () => open({ kind: 'create' }),
+      hideKeys: (pane, actions) => setHiddenKeys((old) => (old?.pane === pane && old.actions === actions ? old : { pane, actions })),
     }),
     [gateway, selected, notify, confirm, prompt, open, suspend, host],
   );
@@ -121,7 +128,16 @@ function Workbench({ gateway, host, directory, note, onSwitch, live, pollMs = 20
           onSwitch(next, `switched to gateway ${name} (${next.location})`);
         }),
       ),
-    onAdd: () => attempt(ui, () => addGateway(ui, directory, how)),
+    onAdd: () =>
+      attempt(ui, async () => {
+        const controller = new AbortController();
+        setWaiting(controller);
+        try {
+          await addGateway(ui, directory, how, controller.signal);
+        } finally {
+          setWaiting((w) => (w === controller ? null : w));
+        }
+      }),
     onRemove: (name: string) =>
       attempt(ui, async () => {
         if (await removeGateway(ui, directory, name, gateway.name)) open({ kind: 'gateways' });
@@ -139,6 +155,7 @@ function Workbench({ gateway, host, directory, note, onSwitch, live, pollMs = 20
       else if (action === 'gateways') open({ kind: 'gateways' });
       else if (action === 'command') attempt(ui, () => runCommandLine(ui, host));
       else if (action === 'quit') exit();
+      else if (action === 'cancelWait') waiting?.abort();
     },
     keysFree,
   );
@@ -160,6 +177,8 @@ function Workbench({ gateway, host, directory, note, onSwitch, live, pollMs = 20
           hidden={modal !== null && modal.kind !== 'prompt'}
           sandboxes={sandboxes}
           traffic={traffic}
+          inference={inference}
+          pollMs={pollMs}
         />
         {modal?.kind === 'confirm' ? <ConfirmDialog title={modal.title} lines={modal.lines} height={height} onAnswer={modal.answer} /> : null}
         {modal?.kind === 'view' ? <ViewDialog title={modal.title} lines={modal.lines} height={height} onClose={close} /> : null}
@@ -174,7 +193,7 @@ function Workbench({ gateway, host, directory, note, onSwitch, live, pollMs = 20
             {line?.text ?? ' '}
           </Text>
         )}
-        <Footer scope={modal ? (modal.kind === 'gateways' ? 'gateways' : 'dialog') : focus} />
+        <Footer scope={modal ? (modal.kind === 'gateways' ? 'gateways' : 'dialog') : focus} {...(!modal && hiddenKeys?.pane === focus ? { hidden: hiddenKeys.actions } : {})} cancellable={waiting !== null} />
       </Box>
     </UiContext.Provider>
   );

@@ -35,6 +35,8 @@ export function PolicyPane({ rect, focused, active }: Props) {
     (action) => {
       if (action === 'up') return setCursor(clamp(at - 1, rules.length));
       if (action === 'down') return setCursor(clamp(at + 1, rules.length));
+      // Keys this pane does not bind (Tab, z, …) belong to the global scope: no message for them.
+      if (action === undefined) return;
       if (!selected || !revision) return ui.notify(selected ? `no policy loaded for ${selected}` : 'select a sandbox first (Enter in Sandboxes)', 'error');
       const policy = revision.policy;
       if (action === 'toggle' && rules[at]) {

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Text } from 'ink';
 import type { TrafficEvent } from '../core/events/traffic.ts';
 import { addEndpoint, allowDenied, ruleNameFor } from '../core/policy/index.ts';
@@ -9,7 +9,7 @@ import { innerColumns, innerRows, type Rect } from './layout.ts';
 import { Pane } from './Pane.tsx';
 import { confirmAndSet } from './policy-actions.ts';
 import { theme } from './theme.ts';
-import { binaryOf, clock, destination, detailLines, request, verdict } from './traffic-format.ts';
+import { binaryOf, clock, destination, detailLines, keysNotFor, request, verdict } from './traffic-format.ts';
 import { useKeys } from './hooks/useKeys.ts';
 import { useUi, type Ui } from './ui-context.ts';
 
@@ -46,6 +46,9 @@ export function TrafficPane({ rect, focused, active, traffic }: Props) {
   // Following: the newest line is the current one.
   const at = view.paused ? clamp(cursor, lines.length) : lines.length - 1;
   const current = lines[at];
+  const hidden = keysNotFor(current);
+  // The footer drops `a`/`A` while the line under the cursor cannot be approved.
+  useEffect(() => ui.hideKeys('traffic', hidden), [ui, hidden]);
 
   const move = (by: number) => {
     if (!view.paused) view.pause();
@@ -70,7 +73,7 @@ export function TrafficPane({ rect, focused, active, traffic }: Props) {
           if (value !== null) setText(value);
         });
       else if (action === 'details' && current) ui.show(`Decision ${current.seq} in ${current.sandbox}`, detailLines(current));
-      else if ((action === 'approve' || action === 'approveHost') && current) {
+      else if ((action === 'approve' || action === 'approveHost') && current && !hidden.includes(action)) {
         if (current.action !== 'deny') ui.notify('that line was allowed; pick a ✗ deny line to approve', 'error');
         else attempt(ui, () => (action === 'approve' ? approveExact(ui, current) : approveHost(ui, current)));
       }

@@ -1,4 +1,5 @@
 import { Box } from 'ink';
+import type { InferenceCallsView } from './hooks/useInferenceCalls.ts';
 import type { SandboxesView } from './hooks/useSandboxes.ts';
 import type { TrafficView } from './hooks/useTraffic.ts';
 import { InferencePane } from './InferencePane.tsx';
@@ -17,10 +18,12 @@ interface Props {
   readonly hidden: boolean;
   readonly sandboxes: SandboxesView;
   readonly traffic: TrafficView;
+  readonly inference: InferenceCallsView;
+  readonly pollMs?: number;
 }
 
 /** The four panes in their grid (or the focused one zoomed); hidden panes stay mounted to keep their state. */
-export function Workspace({ columns, rows, focus, zoomed, keysFree, hidden, sandboxes, traffic }: Props) {
+export function Workspace({ columns, rows, focus, zoomed, keysFree, hidden, sandboxes, traffic, inference, pollMs }: Props) {
   const { rects } = layout(columns, rows, zoomed ? focus : null);
   const shown = (id: PaneId) => (zoomed && focus !== id ? 'none' : 'flex');
   const props = (id: PaneId) => ({ rect: rects[id], focused: focus === id, active: keysFree && focus === id });
@@ -39,7 +42,7 @@ export function Workspace({ columns, rows, focus, zoomed, keysFree, hidden, sand
           <TrafficPane {...props('traffic')} traffic={traffic} />
         </Box>
         <Box display={shown('inference')}>
-          <InferencePane {...props('inference')} />
+          <InferencePane {...props('inference')} calls={inference} {...(pollMs === undefined ? {} : { pollMs })} />
         </Box>
       </Box>
     </Box>

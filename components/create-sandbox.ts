@@ -12,6 +12,7 @@ export function splitCommand(text: string): string[] {
 /** The create form's values become a sandbox; a policy is checked before anything is created. */
 export async function createFromForm(ui: Pick<Ui, 'gateway' | 'notify' | 'show'>, values: CreateValues): Promise<void> {
   const policyName = values.policy.trim();
+  const providers = [...new Set(values.providers.split(/[\s,]+/).filter(Boolean))];
   const source = policyName ? await resolvePolicySource(policyName) : null;
   if (source) {
     const loaded = loadPolicy(source.text, source.path);
@@ -22,8 +23,10 @@ export async function createFromForm(ui: Pick<Ui, 'gateway' | 'notify' | 'show'>
     ...(values.image.trim() ? { image: values.image.trim() } : {}),
     ...(values.command.trim() ? { command: splitCommand(values.command) } : {}),
     ...(source ? { policy: { text: source.text, source: source.preset ?? source.path } } : {}),
+    ...(providers.length > 0 ? { providers } : {}),
   };
   ui.notify(`creating ${spec.name ?? 'a sandbox'}…`);
   const sandbox = await ui.gateway.createSandbox(spec, { progress: (m) => ui.notify(m) });
-  ui.notify(`created ${sandbox.name} (${sandbox.phase})${source ? ` with policy ${source.preset ?? source.path}` : ''}`);
+  const withWhat = [source ? `policy ${source.preset ?? source.path}` : '', providers.length > 0 ? `provider(s) ${providers.join(', ')}` : ''].filter(Boolean);
+  ui.notify(`created ${sandbox.name} (${sandbox.phase})${withWhat.length > 0 ? ` with ${withWhat.join(' and ')}` : ''}`);
 }

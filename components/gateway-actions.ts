@@ -20,12 +20,18 @@ export function connectingOn(ui: Asker): Connecting {
   };
 }
 
-/** `a`: an SSH target (`gateway start --remote`) or a served gateway's https:// URL (`gateway add`). */
-export async function addGateway(ui: Asker, directory: GatewayDirectory, how: Connecting): Promise<void> {
+/** `a`: an SSH target (`gateway start --remote`) or a served gateway's https:// URL (`gateway add`); `signal` cancels a waiting sign-in. */
+export async function addGateway(ui: Asker, directory: GatewayDirectory, how: Connecting, signal?: AbortSignal): Promise<void> {
   const target = (await ui.prompt('Add a gateway: user@host[:port] over SSH, or https://host[:port] (served)'))?.trim();
   if (!target) return;
   ui.notify(`connecting to ${target} …`);
-  const added = await directory.add(target, how);
+  let added;
+  try {
+    added = await directory.add(target, how, signal);
+  } catch (err) {
+    if (signal?.aborted) return ui.notify(`adding ${target} cancelled: nothing was registered`);
+    throw err;
+  }
   ui.notify(`added gateway ${added.name} (${added.location}); g, then Enter switches to it`);
 }
 

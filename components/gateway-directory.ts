@@ -8,6 +8,8 @@ export interface GatewayListing {
   readonly location: string;
   /** The registry's selected gateway: what a plain `openshell` command talks to. */
   readonly selected: boolean;
+  /** Served (https) gateways only: whether this client holds a token for it (`openshell gateway login`). */
+  readonly auth?: 'signed in' | 'expired' | 'signed out';
 }
 
 /** How a connection reports progress and asks about an unknown SSH host key or TLS certificate (on the TUI, not stdin). */
@@ -27,8 +29,11 @@ export interface GatewayDirectory {
   open(name: string, how: Connecting): Gateway;
   /** Makes `name` the default for later commands (`openshell gateway select`). */
   select(name: string): void;
-  /** `gateway start --remote TARGET` (SSH) or `gateway add https://…` (trust, sign in): resolves with the new entry. */
-  add(target: string, how: Connecting): Promise<GatewayListing>;
+  /**
+   * `gateway start --remote TARGET` (SSH) or `gateway add https://…` (trust, sign in): resolves with the
+   * new entry. Aborting `signal` stops a sign-in that waits for a browser or an operator.
+   */
+  add(target: string, how: Connecting, signal?: AbortSignal): Promise<GatewayListing>;
   /** Forgets a remote registration (`local` cannot be removed). */
   remove(name: string): void;
 }

@@ -1,4 +1,5 @@
 import type { TrafficEvent } from '../core/events/traffic.ts';
+import { inferenceLines } from './inference-format.ts';
 import { symbols } from './theme.ts';
 import type { Line } from './ui-context.ts';
 
@@ -16,6 +17,11 @@ export function matchesText(e: TrafficEvent, text: string): boolean {
 }
 
 const bytes = (n: number | undefined) => (n === undefined ? '-' : `${n} B`);
+
+/** Traffic keys that mean nothing on this line: a router call (`inference.local`) has no policy rule to approve. */
+export const keysNotFor = (e: TrafficEvent | undefined): readonly string[] => (e?.layer === 'inference' ? INFERENCE_HIDDEN : NONE);
+const INFERENCE_HIDDEN = ['approve', 'approveHost'] as const;
+const NONE = [] as const;
 
 /** The details view of one decision. */
 export function detailLines(e: TrafficEvent): Line[] {
@@ -36,6 +42,9 @@ export function detailLines(e: TrafficEvent): Line[] {
     ['duration', e.durationMs === undefined ? undefined : `${e.durationMs} ms`],
   ];
   const out: Line[] = lines.filter(([, v]) => v !== undefined).map(([k, v]) => ({ text: `${k.padEnd(12)}${v}` }));
+  if (e.inference) out.push(...inferenceLines(e.inference));
+  // The privacy router, not the policy, decides inference.local: there is no rule to add.
+  if (e.layer === 'inference') return out;
   if (e.action === 'deny') out.push({ text: e.ruleMissing ? 'a: allow exactly this · A: allow the host for any binary' : 'A: allow the host for any binary', tone: 'muted' });
   return out;
 }

@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
 import type { Gateway } from '../core/gateway/types.ts';
+import type { PaneId } from './layout.ts';
 import type { ThemeToken } from './theme.ts';
 
 export interface Line {
@@ -25,6 +26,8 @@ export interface Ui {
   openshell(args: readonly string[]): Promise<number>;
   editText(text: string, fileName: string): Promise<string>;
   openCreateForm(): void;
+  /** Keys of `pane` the footer leaves out for now (they do nothing on what the pane shows). */
+  hideKeys(pane: PaneId, actions: readonly string[]): void;
 }
 
 export const UiContext = createContext<Ui | null>(null);

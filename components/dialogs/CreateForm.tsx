@@ -9,6 +9,8 @@ export interface CreateValues {
   readonly image: string;
   /** A preset name (`npm`) or a policy file path; empty for the default. */
   readonly policy: string;
+  /** Provider names, separated by commas or spaces (`openshell provider list`). */
+  readonly providers: string;
   readonly command: string;
 }
 
@@ -16,6 +18,7 @@ const FIELDS = [
   { key: 'name', label: 'Name', placeholder: 'two random words' },
   { key: 'image', label: 'Image', placeholder: 'the openshell sandbox image' },
   { key: 'policy', label: 'Policy', placeholder: 'preset (default, npm, pypi, …) or file path' },
+  { key: 'providers', label: 'Providers', placeholder: 'none (names from `openshell provider list`, comma-separated)' },
   { key: 'command', label: 'Command', placeholder: 'a login shell' },
 ] as const;
 
@@ -27,7 +30,7 @@ interface Props {
 
 /** The create-sandbox form: Tab/↓ next field, ↑ previous, Enter on the last field creates, Esc cancels. */
 export function CreateForm({ height, onSubmit, onCancel }: Props) {
-  const [values, setValues] = useState<CreateValues>({ name: '', image: '', policy: '', command: '' });
+  const [values, setValues] = useState<CreateValues>({ name: '', image: '', policy: '', providers: '', command: '' });
   const [at, setAt] = useState(0);
   useKeys('dialog', (_action, input, key) => {
     if (key.escape) return onCancel();

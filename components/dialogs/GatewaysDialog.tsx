@@ -5,6 +5,8 @@ import type { GatewayListing } from '../gateway-directory.ts';
 import { useKeys } from '../hooks/useKeys.ts';
 import { symbols, theme } from '../theme.ts';
 
+const AUTH_LABEL = { 'signed in': 'signed in', expired: 'token expired', 'signed out': 'not signed in' } as const;
+
 interface Props {
   readonly gateways: readonly GatewayListing[];
   /** The gateway the workbench shows now. */
@@ -44,9 +46,13 @@ export function GatewaysDialog({ gateways, current, onSwitch, onAdd, onRemove, o
           {fit(g.kind, 7)}
           {g.location}
           {g.selected ? <Text color={theme.muted}> (default)</Text> : null}
+          {g.auth ? <Text color={g.auth === 'signed in' ? theme.allow : theme.warning}> · {AUTH_LABEL[g.auth]}</Text> : null}
         </Text>
       ))}
       <Text color={theme.muted}>{symbols.healthy} shown now · (default) used by plain `openshell` commands</Text>
+      {gateways.some((g) => g.auth !== undefined && g.auth !== 'signed in') ? (
+        <Text color={theme.muted}>sign in to a served gateway with `openshell gateway login NAME`</Text>
+      ) : null}
     </Box>
   );
 }

@@ -1,6 +1,6 @@
 import { describeEndpoint, LOCAL_ENDPOINT } from '../../core/docker/client.ts';
 import { UsageError } from '../../core/errors.ts';
-import { deleteCredential } from '../../core/gateway/http/credentials.ts';
+import { deleteCredential, readCredential } from '../../core/gateway/http/credentials.ts';
 import { addServed } from './add-served.ts';
 import { servedGateway } from '../connect.ts';
 import { EmbeddedGateway } from '../../core/gateway/embedded.ts';
@@ -14,6 +14,15 @@ import type { Connecting, GatewayDirectory, GatewayListing } from '../../compone
 const REMOTE_DOCKER_SOCKET = '/var/run/docker.sock';
 
 const locationOf = (e: GatewayEntry): string => (e.kind === 'local' ? describeEndpoint(LOCAL_ENDPOINT) : remoteLocation(e));
+
+/** Whether this client holds a usable token for a served gateway (read here, so components stay free of I/O). */
+function authOf(e: GatewayEntry): Pick<GatewayListing, 'auth'> {
+  if (e.kind !== 'https') return {};
+  const cred = readCredential(e.name, e.url);
+  if (!cred) return { auth: 'signed out' };
+  const expired = cred.expiresAt !== undefined && Date.parse(cred.expiresAt) <= Date.now();
+  return { auth: expired ? 'expired' : 'signed in' };
+}
 
 /** A remote gateway whose notices and host-key questions go to the TUI instead of stderr and stdin. */
 function remoteGateway(entry: RemoteEntry, how: Connecting): RemoteGateway {
@@ -39,7 +48,7 @@ export function gatewayDirectory(registry = new GatewayRegistry(), opts: Directo
       return servedGateway(entry, (m) => how.progress(m));
     });
   let opened = opts.current;
-  const listing = (e: GatewayEntry): GatewayListing => ({ name: e.name, kind: e.kind, location: locationOf(e), selected: registry.selected() === e.name });
+  const listing = (e: GatewayEntry): GatewayListing => ({ name: e.name, kind: e.kind, location: locationOf(e), selected: registry.selected() === e.name, ...authOf(e) });
   return {
     list: () => registry.list().map(listing),
     open(name, how) {
@@ -50,16 +59,21 @@ export function gatewayDirectory(registry = new GatewayRegistry(), opts: Directo
       return next;
     },
     select: (name) => registry.select(name),
-    async add(target, how) {
-      if (/^https?:\/\//i.test(target)) return listing(await addServed(registry, target, how));
+    async add(target, how, signal) {
+      if (/^https?:\/\//i.test(target)) return listing(await addServed(registry, target, how, signal));
       const t = parseTarget(target);
       const entry: RemoteEntry = { kind: 'ssh', name: nameFromHost(t.host), remote: target, socketPath: REMOTE_DOCKER_SOCKET, createdAt: new Date().toISOString() };
       if (registry.find(entry.name)) throw new UsageError(`a gateway named \`${entry.name}\` is already registered`, 'remove it first with x');
       const gateway = remoteGateway(entry, how);
+      // Esc while connecting drops the SSH connection; the start fails and nothing is registered.
+      const onAbort = (): void => gateway.close();
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         await gateway.start({ progress: (m) => how.progress(`gateway ${entry.name}: ${m}`) });
+        signal?.throwIfAborted();
         return listing(registry.add(entry));
       } finally {
+        signal?.removeEventListener('abort', onAbort);
         gateway.close();
       }
     },

@@ -53,9 +53,8 @@ describe('the TUI against the real local gateway', () => {
   it('c creates a real sandbox from the form', async () => {
     await tui.press('c');
     for (const ch of made) await tui.press(ch);
-    await tui.press(KEY.tab);
-    await tui.press(KEY.tab);
-    await tui.press(KEY.tab);
+    // Image, Policy, Providers, Command: Enter on the last field creates.
+    for (let i = 0; i < 4; i++) await tui.press(KEY.tab);
     await tui.press(KEY.enter);
     await tui.waitFor(`created ${made} (ready)`, 60_000);
     expect((await gw.getSandbox(made)).phase).toBe('ready');

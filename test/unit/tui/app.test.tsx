@@ -24,7 +24,7 @@ describe('the workbench layout', () => {
     for (const title of ['▸ Sandboxes', 'Policy', 'Traffic', 'Inference']) expect(f).toContain(title);
     expect(f).toContain('c create');
     expect(f).toContain('Tab next pane');
-    expect(f).toContain('No inference routes');
+    expect(await tui.waitFor('no backends')).toContain('no backends: add');
   });
 
   it('fits 80×24 and follows the terminal when it grows', async () => {

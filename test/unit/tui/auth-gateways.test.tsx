@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../../../components/App.tsx';
-import { readCredential } from '../../../core/gateway/http/credentials.ts';
+import { readCredential, saveCredential } from '../../../core/gateway/http/credentials.ts';
 import { GatewayRegistry } from '../../../core/gateway/registry.ts';
 import { gatewayDirectory } from '../../../src/tui/directory.ts';
 import { approveDeviceCode } from '../../fixtures/auth-browser.ts';
@@ -80,7 +80,7 @@ describe('adding a served (https) gateway from g', () => {
     expect(entry).toMatchObject({ kind: 'https', url: server.url, fingerprint: server.fingerprint });
     expect(readCredential('127-0-0-1', server.url)?.token).toMatch(/^osg_/);
     const list = await t.press('g');
-    expect(list).toMatch(new RegExp(`127-0-0-1 +https +${server.url.replace(/[.:/]/g, '\\$&')}`));
+    expect(list).toMatch(new RegExp(`127-0-0-1 +https +${server.url.replace(/[.:/]/g, '\\$&')} · signed in`));
     await t.press(KEY.down);
     await t.press(KEY.enter);
     expect(await t.waitFor('served-box')).toMatch(/^openshell 127-0-0-1 /);
@@ -96,6 +96,43 @@ describe('adding a served (https) gateway from g', () => {
     await t.press('y');
     await t.waitFor('added gateway 127-0-0-1', 20_000);
     expect(readCredential('127-0-0-1', server.url)?.subject).toContain('@');
+  });
+
+  it('Esc while the sign-in waits for an operator cancels it: nothing registered, no token kept', async () => {
+    server = await startAuthServer({ pollIntervalSeconds: 1 });
+    process.env.OPENSHELL_NO_BROWSER = '1';
+    const t = await start();
+    await typeUrl(t, server.url);
+    await t.press('y');
+    await t.waitFor(/enter the code [A-Z]{4}-[A-Z]{4}/);
+    expect(await t.waitFor('Esc cancel connecting')).toContain('Tab next pane');
+    await t.press(KEY.escape);
+    const after = await t.waitFor(`adding ${server.url} cancelled: nothing was registered`);
+    expect(after).toContain('▸ Sandboxes');
+    expect(after).not.toContain('cancel connecting');
+    expect(new GatewayRegistry(dir).find('127-0-0-1')).toBeUndefined();
+    expect(readCredential('127-0-0-1')).toBeUndefined();
+    // The workbench goes on answering keys.
+    expect(await t.press('g')).toContain('Gateways');
+  });
+
+  it('lists whether this client is signed in to each served gateway', async () => {
+    const registry = new GatewayRegistry(dir);
+    registry.addHttps({ name: 'build-box', url: 'https://build-box.example:8443' });
+    registry.addHttps({ name: 'old-box', url: 'https://old-box.example:8443' });
+    registry.addHttps({ name: 'ci-box', url: 'https://ci-box.example:8443' });
+    saveCredential('build-box', { token: 'osg_test', url: 'https://build-box.example:8443' });
+    saveCredential('old-box', { token: 'osg_old', url: 'https://old-box.example:8443', expiresAt: '2020-01-01T00:00:00Z' });
+    // A token issued by another URL does not count for this registration.
+    saveCredential('ci-box', { token: 'osg_elsewhere', url: 'https://elsewhere.example' });
+    const t = await start();
+    const list = await t.press('g');
+    expect(list).toMatch(/build-box +https +https:\/\/build-box\.example:8443 · signed in/);
+    expect(list).toMatch(/old-box +https +https:\/\/old-box\.example:8443 · token expired/);
+    expect(list).toMatch(/ci-box +https +https:\/\/ci-box\.example:8443 · not signed in/);
+    expect(list).toContain('openshell gateway login NAME');
+    expect(list).not.toMatch(/local +local .*signed/);
+    expect(list).not.toContain('osg_');
   });
 
   it('n refuses the certificate: nothing registered, nothing sent', async () => {

@@ -1,5 +1,8 @@
 import { EmbeddedGateway } from '../../../core/gateway/embedded.ts';
 import type { PolicySetOptions, PolicySetResult, Sandbox, SandboxSpec } from '../../../core/gateway/types.ts';
+import type { InferenceView } from '../../../core/gateway/inference-config.ts';
+import { EMPTY_CONFIG, type InferenceConfig } from '../../../core/inference/types.ts';
+import type { InferenceDetails } from '../../../core/events/inference.ts';
 import type { TrafficEvent } from '../../../core/events/traffic.ts';
 import { PolicyStore, type Revision } from '../../../core/policy/index.ts';
 import type { Captured, TuiHost } from '../../../components/host.ts';
@@ -98,6 +101,14 @@ export class TestGateway extends EmbeddedGateway {
     this.rollbackCalls.push({ name, version });
     return Promise.resolve().then(() => ({ ok: true as const, ...this.store(name).rollback(version, opts) }));
   }
+  /** The router's configuration as `getInference` answers it; `inferenceError` makes it fail. */
+  routerConfig: InferenceConfig = EMPTY_CONFIG;
+  inferenceError: Error | null = null;
+  inferenceReads = 0;
+  override getInference(): Promise<InferenceView> {
+    this.inferenceReads++;
+    return this.inferenceError ? Promise.reject(this.inferenceError) : Promise.resolve({ config: this.routerConfig });
+  }
   override watchTraffic(): () => void {
     if (this.watching === 'unsupported') throw new Error('traffic: not implemented yet');
     this.watching = true;
@@ -141,6 +152,37 @@ export function deny(extra: Partial<TrafficEvent> = {}): TrafficEvent {
     reason: `no rule allows ${binary} to reach ${host}:${port}`,
     error: 'policy_denied',
     ruleMissing: { type: 'l4_allow', layer: 'l4', host, port, binary },
+    ...extra,
+  });
+}
+
+/** One call through the privacy router, as the supervisor reports it (`layer: "inference"`). */
+export function routed(details: Partial<InferenceDetails> = {}, extra: Partial<TrafficEvent> = {}): TrafficEvent {
+  const inference: InferenceDetails = {
+    api: 'chat',
+    model: 'fast',
+    backend: 'local-llm',
+    tier: 'local',
+    status: 200,
+    findings: {},
+    redacted: 0,
+    tokensIn: 120,
+    tokensOut: 30,
+    costUsd: 0,
+    latencyMs: 340,
+    fallback: [],
+    ...details,
+  };
+  return decision({
+    layer: 'inference',
+    host: 'inference.local',
+    port: 443,
+    method: 'POST',
+    path: '/v1/chat/completions',
+    rule: inference.backend ?? null,
+    reason: inference.backend ? `served by \`${inference.backend}\` (${inference.tier})` : 'no backend',
+    durationMs: inference.latencyMs,
+    inference,
     ...extra,
   });
 }

@@ -72,6 +72,7 @@ describe('the Sandboxes pane', () => {
     await tui.press(KEY.tab);
     await tui.press(KEY.tab);
     await tui.press(KEY.tab);
+    await tui.press(KEY.tab);
     for (const ch of `sh -c 'sleep 1'`) await tui.press(ch);
     expect(tui.frame()).toContain(`Command: sh -c 'sleep 1'`);
     await tui.press(KEY.enter);
@@ -88,6 +89,7 @@ describe('the Sandboxes pane', () => {
     await tui.press(KEY.tab);
     for (const ch of 'npm') await tui.press(ch);
     await tui.press(KEY.tab);
+    await tui.press(KEY.tab);
     await tui.press(KEY.enter);
     await tui.waitFor('created withnpm (ready) with policy npm');
     expect(gw.created[0]!.policy?.source).toBe('npm');
@@ -101,9 +103,23 @@ describe('the Sandboxes pane', () => {
     await tui.press(KEY.tab);
     for (const ch of 'no-such-preset') await tui.press(ch);
     await tui.press(KEY.tab);
+    await tui.press(KEY.tab);
     await tui.press(KEY.enter);
     expect(await tui.waitFor('no policy file or preset `no-such-preset`')).toBeTruthy();
     expect(gw.created).toEqual([]);
+  });
+
+  it('providers typed in the form (commas or spaces) are bound to the new sandbox', async () => {
+    const { gw, tui } = await start();
+    await tui.press('c');
+    for (const ch of 'withkeys') await tui.press(ch);
+    for (let i = 0; i < 3; i++) await tui.press(KEY.tab);
+    for (const ch of 'openai, github anthropic') await tui.press(ch);
+    expect(tui.frame()).toContain('Providers: openai, github anthropic');
+    await tui.press(KEY.tab);
+    await tui.press(KEY.enter);
+    expect(await tui.waitFor('created withkeys (ready) with provider(s) openai, github, anthropic')).toBeTruthy();
+    expect(gw.created).toEqual([{ name: 'withkeys', providers: ['openai', 'github', 'anthropic'] }]);
   });
 
   it('Esc leaves the create form without creating anything', async () => {

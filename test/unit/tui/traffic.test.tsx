@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { App } from '../../../components/App.tsx';
 import { KEY, renderTui, type Tui } from './render.tsx';
-import { decision, deny, RecordingHost, sandbox, TestGateway } from './fixtures.ts';
+import { decision, deny, RecordingHost, routed, sandbox, TestGateway } from './fixtures.ts';
 
 let tui: Tui | undefined;
 afterEach(() => tui?.unmount());
@@ -107,6 +107,36 @@ describe('the Traffic pane', () => {
     const { tui } = await start();
     await tui.press(KEY.up);
     expect(await tui.press('a')).toContain('that line was allowed');
+  });
+
+  it('on a router call (inference.local) the footer drops a/A, a does nothing, and Enter shows the router’s facts', async () => {
+    const { gw, tui } = await start();
+    const footer = (f: string) => f.split('\n').slice(-3).join('\n');
+    expect(footer(tui.frame())).toContain('a allow');
+    gw.events.emit(
+      'traffic',
+      routed(
+        { status: 403, backend: undefined, tier: undefined, findings: { private_key: 1 }, tokensIn: 0, tokensOut: 0 },
+        { action: 'deny', rule: null, reason: 'the privacy policy denies requests with a private key', error: 'privacy_denied' },
+      ),
+    );
+    await tui.waitFor('inference.local');
+    const f = await tui.waitFor((f) => !footer(f).includes('a allow'));
+    expect(footer(f)).not.toContain('A allow host');
+    expect(footer(f)).toContain('Enter details');
+    await tui.press('a');
+    await tui.press('A');
+    expect(tui.frame()).not.toContain('Allow');
+    expect(gw.setCalls).toHaveLength(0);
+    const details = await tui.press(KEY.enter);
+    expect(details).toContain('verdict     ✗ deny (inference)');
+    expect(details).toContain('findings    private_key×1');
+    expect(details).toContain('backend     (none reached)');
+    expect(details).not.toContain('a: allow');
+    await tui.press(KEY.escape);
+    // Back on an ordinary deny, approving is offered again.
+    await tui.press(KEY.up);
+    expect(await tui.waitFor((f) => footer(f).includes('a allow'))).toContain('A allow host');
   });
 
   it('says in one line that live traffic is not available when the gateway cannot stream it', async () => {
