@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { RemoteError } from '../../errors.ts';
 import { EventBus } from '../../events/bus.ts';
-import type { AttachOptions, AttachResult, ExecOptions, Gateway, GatewayEvents, GatewayStatus, LogOptions, Progress, TrafficWatchOptions } from '../types.ts';
+import type { AttachOptions, AttachResult, ExecOptions, Gateway, GatewayEvents, GatewayStartOptions, GatewayStatus, LogOptions, TrafficWatchOptions } from '../types.ts';
 import { followEvents, followTraffic, Link, type Feed } from './client-feeds.ts';
 import { attachRemote, downloadRemote, execRemote, logsRemote, uploadRemote } from './client-streams.ts';
 import { FEED_EVENTS } from './feeds.ts';
@@ -77,7 +77,7 @@ export class HttpGateway implements Gateway {
   private readonly statusRpc = this.call('status');
 
   /** Engine and images on the server's host; the status names this registration, not the server's own. */
-  async start(opts: { progress?: Progress } = {}): Promise<GatewayStatus> {
+  async start(opts: GatewayStartOptions = {}): Promise<GatewayStatus> {
     return this.asSeenHere(await this.startRpc(opts));
   }
 
