@@ -44,6 +44,17 @@ export interface Endpoint {
   readonly port: number;
 }
 
+/** One process as read for identification. */
+interface ProcessSnapshot {
+  readonly pid: number;
+  /** Targets of its open descriptors (`socket:[inode]`, files…). */
+  readonly links: ReadonlySet<string>;
+  readonly chain: readonly number[];
+  readonly binary: string | null;
+  readonly cmdline: readonly string[];
+  readonly ancestors: readonly string[];
+}
+
 const MRU_SIZE = 32;
 const MAX_ANCESTORS = 32;
 
@@ -86,8 +97,14 @@ export class Identifier {
   }
 
   async identify(peer: Endpoint, proxy: Endpoint): Promise<IdentityResult> {
-    const found = (await this.locate(peer, proxy)) ?? this.socketFromProc(peer, proxy);
-    return this.identifyInode(found?.inode ?? null, peer, found?.uid);
+    const lookup = this.locate(peer, proxy);
+    // While the helper answers (a process wake-up, ~0.1 ms on a busy machine), the most recent owner is
+    // read: usually the same client again. It counts only if its descriptors, read after this connection
+    // was accepted, hold the socket the helper names; otherwise the lookup runs as if it had not been read.
+    const guess = this.recent[0];
+    const early = guess === undefined ? null : this.readProcess(guess);
+    const found = (await lookup) ?? this.socketFromProc(peer, proxy);
+    return this.identifyInode(found?.inode ?? null, peer, found?.uid, early);
   }
 
   /**
@@ -111,17 +128,15 @@ export class Identifier {
   }
 
   /** Everything after the socket is known: holder, executable, ancestors, sharing and TOFU checks. */
-  async identifyInode(inode: number | null, peer: Endpoint, uid?: number): Promise<IdentityResult> {
+  async identifyInode(inode: number | null, peer: Endpoint, uid?: number, early: ProcessSnapshot | null = null): Promise<IdentityResult> {
     const unknown = (reason: string): IdentityFailure => ({ ok: false, error: 'identity_unknown', reason, binary: '' });
     if (inode === null) return unknown(`no socket for ${peer.ip}:${peer.port} in this namespace (the client closed it, or it is outside)`);
     const link = `socket:[${inode}]`;
-    const owner = this.findOwner(link, uid);
+    const read = early?.links.has(link) ? early : null;
+    const owner = read ? this.remember(read.pid) : this.findOwner(link, uid);
     if (owner === null) return unknown(`no process holds ${link} (it exited, or it is outside this pid namespace)`);
-    const chain = this.ancestorsOf(owner);
-    const binary = this.proc.exe(owner);
-    const cmdline = this.proc.cmdline(owner) ?? [];
+    const { chain, binary, cmdline, ancestors } = read ?? this.readProcess(owner, false);
     if (binary === null) return unknown(`process ${owner} exited before it could be identified`);
-    const ancestors = chain.map((p) => this.proc.exe(p) ?? '');
     const seen = { pid: owner, ancestors, cmdline };
     const others = this.otherHolders(owner, chain, link);
     for (const pid of others) {
@@ -161,6 +176,17 @@ export class Identifier {
     }
     for (const pid of later) if (holdsSocket(this.proc, pid, link)) return this.remember(pid);
     return null;
+  }
+
+  /** What identification reads of one process (its descriptors' targets only for the early read). */
+  private readProcess(pid: number, withLinks = true): ProcessSnapshot {
+    const chain = this.ancestorsOf(pid);
+    const links = new Set<string>();
+    if (withLinks) for (const fd of this.proc.fds(pid) ?? []) {
+      const target = this.proc.fdLink(pid, fd);
+      if (target !== null) links.add(target);
+    }
+    return { pid, links, chain, binary: this.proc.exe(pid), cmdline: this.proc.cmdline(pid) ?? [], ancestors: chain.map((p) => this.proc.exe(p) ?? '') };
   }
 
   private remember(pid: number): number {

@@ -11,7 +11,8 @@ import { Identifier } from './identity.ts';
 import { PolicyWatcher } from './policy-watch.ts';
 import { SockDiag } from './sockdiag.ts';
 import { sandboxStages } from './l7/placeholders-tunnel.ts';
-import { TlsAuthority } from './tls/authority.ts';
+import { TlsAuthority, UPSTREAM_CA_FILE } from './tls/authority.ts';
+import { watchStateFile } from './file-watch.ts';
 import { TofuCache, realIo } from './tofu.ts';
 import { fileTofuStore } from './tofu-store.ts';
 import { InferenceEndpoint } from './inference/endpoint.ts';
@@ -35,6 +36,11 @@ async function main(): Promise<void> {
   const tofu = new TofuCache(realIo, fileTofuStore(STATE_DIR, (error) => events.line({ type: 'tofu', status: 'failed', error })));
   const identifier = new Identifier(undefined, tofu, process.pid, diag);
   const tls = new TlsAuthority(STATE_DIR);
+  // `gateway start --upstream-ca` rewrites upstream-ca.pem in running sandboxes: new upstream connections use it.
+  const stopCaWatch = watchStateFile(STATE_DIR, UPSTREAM_CA_FILE, 1000, () => {
+    const count = tls.refreshUpstream();
+    if (count !== null) events.line({ type: 'upstream-ca', status: 'loaded', certificates: count });
+  });
   // The privacy router (inference.local): its configuration arrives as inference.json, like policy.json.
   const inference = new InferenceEndpoint({ stateDir: STATE_DIR, tls, events });
   inference.start();
@@ -65,6 +71,7 @@ async function main(): Promise<void> {
   void selfCheck(diag).then((method) => events.line({ type: 'identity', method }));
   const shutdown = (): void => {
     watcher.stop();
+    stopCaWatch();
     inference.stop();
     server.close();
     events.line({ type: 'stopping' });
