@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STAND_IN_KEY } from '../../core/inference/agent-env.ts';
 import { startFakeLlm, type FakeLlm } from '../fixtures/llm/server.ts';
 import { bridgeGateway } from './egress-helpers.ts';
 import { execCapture, gateway, uniqueName } from './helpers.ts';
@@ -39,14 +40,17 @@ describe('the agent environment points at inference.local', () => {
     expect(openai).toBe('https://inference.local/v1');
     expect(anthropic).toBe('https://inference.local');
     expect(noProxy).not.toMatch(/inference|\.local/);
+    // The SDKs refuse to start without a key: a stand-in that is no secret.
+    expect((await sh(name, 'echo "$OPENAI_API_KEY|$ANTHROPIC_API_KEY"')).trim()).toBe(`${STAND_IN_KEY}|${STAND_IN_KEY}`);
   });
 
   it('curl $OPENAI_BASE_URL/chat/completions and $ANTHROPIC_BASE_URL/v1/messages reach the router', async () => {
     const body = JSON.stringify({ model: ALIAS, messages: [{ role: 'user', content: 'hello' }] });
-    const openai = await sh(name, `curl -sS -m 20 -H 'content-type: application/json' -d '${body}' -w '\\n%{http_code}' "$OPENAI_BASE_URL/chat/completions"`);
+    const openai = await sh(name, `curl -sS -m 20 -H "Authorization: Bearer $OPENAI_API_KEY" -H 'content-type: application/json' -d '${body}' -w '\\n%{http_code}' "$OPENAI_BASE_URL/chat/completions"`);
     expect(openai.trim().split('\n').at(-1), openai).toBe('200');
     expect(openai).toContain('routed by inference.local');
     expect(llm.received.at(-1)).toMatchObject({ path: '/v1/chat/completions', body: { model: 'llama3' } });
+    expect(JSON.stringify(llm.received.at(-1)?.headers)).not.toContain(STAND_IN_KEY);
     const msg = JSON.stringify({ model: ALIAS, max_tokens: 20, messages: [{ role: 'user', content: 'hello' }] });
     const anthropic = await sh(name, `curl -sS -m 20 -H 'content-type: application/json' -H 'anthropic-version: 2023-06-01' -d '${msg}' -w '\\n%{http_code}' "$ANTHROPIC_BASE_URL/v1/messages"`);
     expect(anthropic.trim().split('\n').at(-1), anthropic).toBe('200');
