@@ -86,6 +86,42 @@ export function createCa(sandbox: string, now = new Date()): CaMaterial {
   return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), certPem: certificate(tbs, privateKey) };
 }
 
+/**
+ * A self-signed server certificate for `gateway serve` without --tls-cert: every name and address in
+ * one subjectAltName, valid ten years. It is its own CA (clients either pin its fingerprint or trust it
+ * as a CA file), so it may sign certificates too.
+ */
+export function selfSignedServer(names: readonly string[], now = new Date()): CaMaterial {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pub = spki(privateKey);
+  const unique = [...new Set(names)];
+  const subject = name((unique[0] ?? 'localhost').slice(0, 64));
+  const sans = unique.map((n) => {
+    const ip = isIP(n);
+    return ip ? implicit(7, ipBytes(n, ip)) : implicit(2, Buffer.from(n, 'ascii'));
+  });
+  const tbs = seq(
+    explicit(0, int(2)),
+    serial(),
+    SIG_ALG,
+    subject,
+    seq(time(new Date(now.getTime() - DAY)), time(new Date(now.getTime() + 3650 * DAY))),
+    subject,
+    pub,
+    explicit(
+      3,
+      seq(
+        ext(OID.basicConstraints, true, seq(bool(true))),
+        ext(OID.keyUsage, true, keyUsage(0x84)),
+        ext(OID.extKeyUsage, false, seq(oid(OID.serverAuth))),
+        ext(OID.subjectAltName, false, seq(...sans)),
+        ext(OID.subjectKeyId, false, octets(keyId(pub))),
+      ),
+    ),
+  );
+  return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), certPem: certificate(tbs, privateKey) };
+}
+
 /** A leaf for one host: its certificate (PEM) and the shared leaf key (PEM). */
 export interface Leaf {
   readonly certPem: string;

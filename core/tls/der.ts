@@ -1,6 +1,6 @@
 /**
  * The few DER (ASN.1) encodings an X.509 certificate needs. Hand-written because Node's crypto makes
- * EC keys and signatures natively but has no certificate builder, and node-forge signs only RSA (in JS).
+ * EC keys and signatures natively but has no certificate builder (node-forge signs only RSA, in JS).
  */
 
 function len(n: number): Buffer {

@@ -1,10 +1,8 @@
-// The only module that knows node-forge: certificates for `gateway serve` without --tls-cert.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+// Certificates for `gateway serve`: a self-signed one made once (core/tls), or the operator's files.
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import { selfSignedServer } from '../../tls/ca.ts';
 import { ConfigError } from '../../errors.ts';
 import { fingerprintOfPem } from './tls-pin.ts';
 
@@ -18,28 +16,10 @@ export interface ServerCertificate {
 const CERT_FILE = 'server-cert.pem';
 const KEY_FILE = 'server-key.pem';
 
-/** A self-signed certificate for these host names and addresses, valid ten years. */
+/** A self-signed certificate for these host names and addresses, valid ten years (EC P-256). */
 export function selfSigned(names: readonly string[]): { cert: string; key: string } {
-  // Node generates the key natively (forge's pure-JS RSA takes seconds); forge only signs.
-  const pair = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(pair.publicKey);
-  // A positive serial: the high bit cleared.
-  cert.serialNumber = '01' + randomBytes(15).toString('hex');
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
-  const subject = [{ name: 'commonName', value: names[0] ?? 'localhost' }, { name: 'organizationName', value: 'openshell gateway' }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  const altNames = [...new Set(names)].map((n) => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n }));
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(pair.privateKey), forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: pair.privateKey };
+  const made = selfSignedServer(names);
+  return { cert: made.certPem, key: made.keyPem };
 }
 
 /** Host names the default certificate covers: loopback, this machine, and the listen address. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TlsAuthority } from '../../../core/supervisor/tls/authority.ts';
-import { CertificateAuthority, createCa, parseCertificates } from '../../../core/tls/ca.ts';
+import { CertificateAuthority, createCa, parseCertificates, selfSignedServer } from '../../../core/tls/ca.ts';
 
 describe('the sandbox CA', () => {
   it('is a P-256 CA that may only sign certificates, naming openshell and the sandbox', () => {
@@ -56,5 +56,21 @@ describe('the sandbox CA', () => {
     const two = createCa('one').certPem + createCa('two').certPem;
     expect(parseCertificates(two)).toHaveLength(2);
     expect(() => parseCertificates('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')).toThrow();
+  });
+});
+
+describe('the self-signed certificate of `gateway serve`', () => {
+  it('names every host and address, signs itself, and openssl accepts it as its own trust anchor', () => {
+    const made = selfSignedServer(['gw.example', '127.0.0.1', '::1', 'gw.example']);
+    const cert = new X509Certificate(made.certPem);
+    expect(cert.subjectAltName).toBe('DNS:gw.example, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+    expect(cert.checkHost('gw.example')).toBe('gw.example');
+    expect(cert.checkIP('::1')).toBe('::1');
+    expect(cert.verify(cert.publicKey)).toBe(true);
+    expect(cert.checkPrivateKey(createPrivateKey(made.keyPem))).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'selfsigned-'));
+    const file = join(dir, 'cert.pem');
+    writeFileSync(file, made.certPem);
+    expect(execFileSync('openssl', ['verify', '-CAfile', file, file]).toString()).toContain(': OK');
   });
 });
