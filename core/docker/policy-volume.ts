@@ -1,6 +1,5 @@
 import type Docker from 'dockerode';
-import { extract, pack } from 'tar-stream';
-import { dockerStatus } from './client.ts';
+import { packFiles, readContainerEntry } from './archive.ts';
 
 /**
  * Files on a sandbox's state volume, reached through the supervisor container with the archive API
@@ -21,36 +20,13 @@ export interface StateFile {
  * through the archive API; the supervisor retries a torn read.
  */
 export async function writeStateFiles(container: Docker.Container, files: readonly StateFile[]): Promise<void> {
-  const tar = pack();
-  for (const f of files) tar.entry({ name: f.name, mode: 0o600, uid: 0, gid: 0, mtime: new Date() }, f.text);
-  tar.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of tar) chunks.push(c as Buffer);
-  await container.putArchive(Buffer.concat(chunks), { path: STATE_DIR });
+  await container.putArchive(await packFiles(files), { path: STATE_DIR });
 }
 
 /** One file's text, or null when it does not exist (yet). */
 export async function readStateFile(container: Docker.Container, name: string): Promise<string | null> {
-  let archive: NodeJS.ReadableStream;
-  try {
-    archive = await container.getArchive({ path: `${STATE_DIR}/${name}` });
-  } catch (err) {
-    if (dockerStatus(err) === 404) return null;
-    throw err;
-  }
-  const ex = extract();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (_header, stream, next) => {
-      stream.on('data', (c: unknown) => void chunks.push(c as Buffer));
-      stream.on('end', next);
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-  });
-  archive.pipe(ex);
-  await done;
-  return Buffer.concat(chunks).toString('utf8');
+  const entry = await readContainerEntry(container, `${STATE_DIR}/${name}`);
+  return entry === null ? null : entry.text;
 }
 
 /** Above this a file goes through the archive API instead: one environment string must stay under 128 KiB. */

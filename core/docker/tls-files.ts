@@ -1,7 +1,6 @@
 import type Docker from 'dockerode';
 import { posix } from 'node:path';
-import { extract, pack } from 'tar-stream';
-import { dockerStatus } from './client.ts';
+import { packFiles, readContainerEntry } from './archive.ts';
 import { STATE_DIR } from './policy-volume.ts';
 import type { CaMaterial } from '../tls/ca.ts';
 
@@ -66,40 +65,9 @@ export async function agentRoots(agent: Docker.Container): Promise<string> {
 }
 
 async function readFile(c: Docker.Container, path: string): Promise<string | { link: string } | null> {
-  let archive: NodeJS.ReadableStream;
-  try {
-    archive = await c.getArchive({ path });
-  } catch (err) {
-    if (dockerStatus(err) === 404) return null;
-    throw err;
-  }
-  const ex = extract();
-  let result: string | { link: string } | null = null;
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => void chunks.push(c as Buffer));
-      stream.on('end', () => {
-        if (result === null) result = header.type === 'symlink' && header.linkname ? { link: header.linkname } : header.type === 'file' ? Buffer.concat(chunks).toString('utf8') : null;
-        next();
-      });
-      stream.resume();
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-  });
-  archive.pipe(ex);
-  await done;
-  return result;
-}
-
-async function tar(files: readonly { name: string; text: string; mode: number }[]): Promise<Buffer> {
-  const t = pack();
-  for (const f of files) t.entry({ name: f.name, mode: f.mode, uid: 0, gid: 0, mtime: new Date() }, f.text);
-  t.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of t) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  const entry = await readContainerEntry(c, path);
+  if (entry?.type === 'symlink' && entry.linkname) return { link: entry.linkname };
+  return entry?.type === 'file' ? entry.text : null;
 }
 
 /**
@@ -112,7 +80,7 @@ export async function writeCaState(supervisor: Docker.Container, ca: CaMaterial,
     { name: 'ca.pem', text: ca.certPem, mode: 0o600 },
     { name: 'ca-key.pem', text: ca.keyPem, mode: 0o600 },
   ];
-  await supervisor.putArchive(await tar(files), { path: STATE_DIR });
+  await supervisor.putArchive(await packFiles(files), { path: STATE_DIR });
 }
 
 /** The agent-readable files, written through the supervisor (the agent's mount is read-only). */
@@ -122,5 +90,5 @@ export async function writeAgentTls(supervisor: Docker.Container, ca: CaMaterial
     { name: CA_FILE, text: ca.certPem, mode: 0o644 },
     { name: BUNDLE_FILE, text: `${roots}${sep}${ca.certPem}`, mode: 0o644 },
   ];
-  await supervisor.putArchive(await tar(files), { path: AGENT_TLS_DIR });
+  await supervisor.putArchive(await packFiles(files), { path: AGENT_TLS_DIR });
 }

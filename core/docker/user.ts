@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { extract } from 'tar-stream';
+import { readContainerEntry } from './archive.ts';
 import { SandboxError } from '../errors.ts';
 
 export interface ResolvedUser {
@@ -20,23 +20,7 @@ export function parsePasswd(text: string): Map<string, ResolvedUser> {
 }
 
 async function readFileFromContainer(container: Docker.Container, path: string): Promise<string> {
-  const archive = (await container.getArchive({ path }));
-  const ex = extract();
-  let text = '';
-  const done = new Promise<void>((resolve, reject) => {
-    ex.on('entry', (_header, stream, next) => {
-      stream.on('data', (c: unknown) => {
-        text += String(c);
-      });
-      stream.on('end', next);
-      stream.resume();
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-  });
-  archive.pipe(ex);
-  await done;
-  return text;
+  return (await readContainerEntry(container, path))?.text ?? '';
 }
 
 function rootRefusal(detail: string): SandboxError {

@@ -62,14 +62,20 @@ export class EmbeddedGateway implements Gateway {
     this.revisionPeek = new RevisionPeek(this.docker);
   }
 
+  private gatewayStore: GatewayStore | undefined;
+  /** One store object, so its container is checked once per gateway, not once per use. */
+  private get gatewayState(): GatewayStore {
+    return (this.gatewayStore ??= new GatewayStore(this.docker));
+  }
+
   private providerService: ProviderService | undefined;
   private get providers(): ProviderService {
-    return (this.providerService ??= new ProviderService(new GatewayStore(this.docker), (err) => asUnreachable(err, this.endpoint.socketPath)));
+    return (this.providerService ??= new ProviderService(this.gatewayState, (err) => asUnreachable(err, this.endpoint.socketPath)));
   }
 
   private inferenceState: InferenceService | undefined;
   private get inference(): InferenceService {
-    return (this.inferenceState ??= inferenceService(this.docker, new GatewayStore(this.docker)));
+    return (this.inferenceState ??= inferenceService(this.docker, this.gatewayState));
   }
 
   private get policyDeps(): PolicyDeps {
@@ -89,7 +95,7 @@ export class EmbeddedGateway implements Gateway {
     await assertDockerReachable(this.docker, this.endpoint.socketPath);
     await this.ensureNetwork();
     const notes = await reconcile(this.docker);
-    notes.push(...(await settleGatewayState(this.docker, new GatewayStore(this.docker), this.inference, opts)));
+    notes.push(...(await settleGatewayState(this.docker, this.gatewayState, this.inference, opts)));
     for (const message of notes) {
       opts.progress?.(message);
       this.events.emit('gateway.notice', { message, time: now() });
@@ -169,7 +175,7 @@ export class EmbeddedGateway implements Gateway {
         location: this.location,
         providers: this.providers,
         inference: this.inference,
-        upstreamCa: () => loadUpstreamCa(new GatewayStore(this.docker)),
+        upstreamCa: () => loadUpstreamCa(this.gatewayState),
         existing: (name) => this.parts(name),
         phase: (name, phase, reason) => this.phase(name, phase, reason),
       },

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { Readable } from 'node:stream';
-import { extract, pack } from 'tar-stream';
+import { packFiles, unpack } from '../docker/archive.ts';
 import { OpenshellError, UsageError } from '../errors.ts';
 import { dockerStatus, tolerate } from '../docker/client.ts';
 import { LABEL, MANAGED } from '../docker/labels.ts';
@@ -46,37 +46,10 @@ const validName = (name: string): string => {
   return name;
 };
 
-async function tarOf(entries: readonly { name: string; text?: string; dir?: boolean }[]): Promise<Buffer> {
-  const tar = pack();
-  for (const e of entries) {
-    const header = { name: e.name, uid: 0, gid: 0, mtime: new Date() };
-    if (e.dir) tar.entry({ ...header, type: 'directory', mode: 0o700 });
-    else tar.entry({ ...header, mode: 0o600 }, e.text ?? '');
-  }
-  tar.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of tar) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 /** Files of an archive by base name. */
 async function untar(archive: NodeJS.ReadableStream): Promise<Map<string, string>> {
   const files = new Map<string, string>();
-  const ex = extract();
-  await new Promise<void>((resolve, reject) => {
-    ex.on('entry', (header, stream, next) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => void chunks.push(c as Buffer));
-      stream.on('end', () => {
-        if (header.type === 'file') files.set(header.name.slice(header.name.lastIndexOf('/') + 1), Buffer.concat(chunks).toString('utf8'));
-        next();
-      });
-    });
-    ex.on('finish', resolve);
-    ex.on('error', reject);
-    archive.on('error', reject);
-    archive.pipe(ex);
-  });
+  for (const e of await unpack(archive)) if (e.type === 'file') files.set(e.name.slice(e.name.lastIndexOf('/') + 1), e.text);
   return files;
 }
 
@@ -151,7 +124,7 @@ export class GatewayStore {
 
   private async put(name: string, revision: number, value: unknown): Promise<number> {
     const text = JSON.stringify({ revision, writtenAt: new Date().toISOString(), value }) + '\n';
-    const archive = await tarOf([{ name: `${name}.${revision % SLOTS}.json`, text }]);
+    const archive = await packFiles([{ name: `${name}.${revision % SLOTS}.json`, text }]);
     await this.withContainer((c) => c.putArchive(archive, { path: MOUNT }));
     return revision;
   }
@@ -228,7 +201,7 @@ export async function ensureStateImage(docker: Docker): Promise<void> {
     if (dockerStatus(err) !== 404) throw err;
   }
   const [repo, tag] = STATE_IMAGE.split(':') as [string, string];
-  const archive = await tarOf([{ name: 'state', dir: true }]);
+  const archive = await packFiles([{ name: 'state', dir: true }]);
   const changes = [`LABEL ${LABEL.managedBy}=${MANAGED}`, 'CMD ["/openshell-no-program"]'];
   const response = await docker.importImage(Readable.from([archive]), { repo, tag, changes });
   await followJson(response, () => undefined);

@@ -61,11 +61,11 @@ function certificate(tbs: Buffer, signer: KeyObject): string {
   return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END CERTIFICATE-----\n`;
 }
 
-/** A new CA for one sandbox: `OpenShell Sandbox CA (<sandbox>)`, valid ten years, may only sign certificates. */
-export function createCa(sandbox: string, now = new Date()): CaMaterial {
+/** A fresh P-256 key and a certificate it signs for itself, valid ten years, with these extensions. */
+function selfSignedWith(cn: string, extensions: readonly Buffer[], now: Date): CaMaterial {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pub = spki(privateKey);
-  const subject = name(`OpenShell Sandbox CA (${sandbox})`.slice(0, 64));
+  const subject = name(cn.slice(0, 64));
   const tbs = seq(
     explicit(0, int(2)),
     serial(),
@@ -74,16 +74,18 @@ export function createCa(sandbox: string, now = new Date()): CaMaterial {
     seq(time(new Date(now.getTime() - DAY)), time(new Date(now.getTime() + 3650 * DAY))),
     subject,
     pub,
-    explicit(
-      3,
-      seq(
-        ext(OID.basicConstraints, true, seq(bool(true), int(0))),
-        ext(OID.keyUsage, true, keyUsage(0x06)),
-        ext(OID.subjectKeyId, false, octets(keyId(pub))),
-      ),
-    ),
+    explicit(3, seq(...extensions, ext(OID.subjectKeyId, false, octets(keyId(pub))))),
   );
   return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), certPem: certificate(tbs, privateKey) };
+}
+
+/** A new CA for one sandbox: `OpenShell Sandbox CA (<sandbox>)`, valid ten years, may only sign certificates. */
+export function createCa(sandbox: string, now = new Date()): CaMaterial {
+  return selfSignedWith(
+    `OpenShell Sandbox CA (${sandbox})`,
+    [ext(OID.basicConstraints, true, seq(bool(true), int(0))), ext(OID.keyUsage, true, keyUsage(0x06))],
+    now,
+  );
 }
 
 /**
@@ -92,34 +94,17 @@ export function createCa(sandbox: string, now = new Date()): CaMaterial {
  * as a CA file), so it may sign certificates too.
  */
 export function selfSignedServer(names: readonly string[], now = new Date()): CaMaterial {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const pub = spki(privateKey);
   const unique = [...new Set(names)];
-  const subject = name((unique[0] ?? 'localhost').slice(0, 64));
-  const sans = unique.map((n) => {
-    const ip = isIP(n);
-    return ip ? implicit(7, ipBytes(n, ip)) : implicit(2, Buffer.from(n, 'ascii'));
-  });
-  const tbs = seq(
-    explicit(0, int(2)),
-    serial(),
-    SIG_ALG,
-    subject,
-    seq(time(new Date(now.getTime() - DAY)), time(new Date(now.getTime() + 3650 * DAY))),
-    subject,
-    pub,
-    explicit(
-      3,
-      seq(
-        ext(OID.basicConstraints, true, seq(bool(true))),
-        ext(OID.keyUsage, true, keyUsage(0x84)),
-        ext(OID.extKeyUsage, false, seq(oid(OID.serverAuth))),
-        ext(OID.subjectAltName, false, seq(...sans)),
-        ext(OID.subjectKeyId, false, octets(keyId(pub))),
-      ),
-    ),
+  return selfSignedWith(
+    unique[0] ?? 'localhost',
+    [
+      ext(OID.basicConstraints, true, seq(bool(true))),
+      ext(OID.keyUsage, true, keyUsage(0x84)),
+      ext(OID.extKeyUsage, false, seq(oid(OID.serverAuth))),
+      ext(OID.subjectAltName, false, seq(...unique.map(altName))),
+    ],
+    now,
   );
-  return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), certPem: certificate(tbs, privateKey) };
 }
 
 /** A leaf for one host: its certificate (PEM) and the shared leaf key (PEM). */
@@ -151,8 +136,7 @@ export class CertificateAuthority {
 
   /** A server certificate for `host` (DNS name or IP literal), valid from a day ago for 90 days. */
   leaf(host: string, now = new Date()): Leaf {
-    const ip = isIP(host);
-    const san = ip ? implicit(7, ipBytes(host, ip)) : implicit(2, Buffer.from(host, 'ascii'));
+    const san = altName(host);
     const tbs = seq(
       explicit(0, int(2)),
       serial(),
@@ -174,6 +158,12 @@ export class CertificateAuthority {
     );
     return { certPem: certificate(tbs, this.caKey), keyPem: this.leafKeyPem };
   }
+}
+
+/** A subjectAltName entry: an IP address for an IP literal, else a DNS name. */
+function altName(host: string): Buffer {
+  const ip = isIP(host);
+  return ip ? implicit(7, ipBytes(host, ip)) : implicit(2, Buffer.from(host, 'ascii'));
 }
 
 /** The subject Name of a DER certificate, byte for byte (the leaves' issuer). */

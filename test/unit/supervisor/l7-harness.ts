@@ -5,7 +5,7 @@ import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { compilePolicy, loadPolicy } from '../../../core/policy/index.ts';
+import { applyPolicyYaml, CURL } from '../../fixtures/supervisor/harness.ts';
 import { addressDialer, type Dialer } from '../../../core/supervisor/dial.ts';
 import { Enforcer } from '../../../core/supervisor/enforcer.ts';
 import { EventSink } from '../../../core/supervisor/events.ts';
@@ -18,7 +18,7 @@ import { CertificateAuthority, createCa } from '../../../core/tls/ca.ts';
 
 /** The real proxy with L7 interception on loopback, a sandbox CA, and an HTTPS upstream signed by a test CA. */
 
-export const CURL: IdentityResult = { ok: true, binary: '/usr/bin/curl', pid: 4242, ancestors: ['/usr/bin/bash'], cmdline: ['curl'], hash: 'sha256:x' };
+export { CURL };
 
 export interface Seen {
   readonly method: string;
@@ -118,11 +118,7 @@ export async function startL7Rig(
     upstreamCa: opts.upstreamCa ?? testCa.certPem,
     lines,
     seen,
-    setPolicy(yaml, version = 1) {
-      const loaded = loadPolicy(yaml);
-      if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-      enforcer.apply({ status: 'loaded', revision: { version, hash: `sha256:${String(version).padStart(64, '0')}`, compiled: compilePolicy(loaded.policy) } });
-    },
+    setPolicy: (yaml, version = 1) => applyPolicyYaml(enforcer, yaml, version),
     close: async () => {
       for (const s of sockets) s.destroy();
       server.close();
