@@ -9,6 +9,7 @@ import type { Interceptor } from './l7/tunnel.ts';
 import type { PlainGuard } from './l7/placeholders-plain.ts';
 import { INFERENCE_HOST, type InferenceEndpoint } from './inference/endpoint.ts';
 import { relay, type RelayStats } from './relay.ts';
+import type { SpliceHelper } from './splice/splice-helper.ts';
 
 export interface TunnelDeps extends AdmitDeps {
   readonly flows: FlowRegistry;
@@ -18,6 +19,8 @@ export interface TunnelDeps extends AdmitDeps {
   readonly inference?: InferenceEndpoint;
   /** With providers: refuses absolute-form plain HTTP that carries a credential placeholder (l7/placeholders-plain.ts). */
   readonly plainGuard?: PlainGuard;
+  /** Takes bulk tunnels over (splice(2) in a helper); null or absent: every byte is relayed in Node. */
+  readonly splice?: SpliceHelper | null;
 }
 
 /** `CONNECT host:port`: admit, answer 200, then relay bytes until both sides close. */
@@ -49,6 +52,6 @@ export async function handleConnect(req: IncomingMessage, client: Socket, head: 
   const stage = deps.intercept?.({ host, port, identity, decision: a.decision });
   if (stage) return stage(client, a.upstream, head, onDone);
   if (head.length > 0) a.upstream.write(head);
-  relay(client, a.upstream, onDone);
+  relay(client, a.upstream, onDone, { splice: deps.splice });
   client.resume();
 }

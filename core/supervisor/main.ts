@@ -16,6 +16,7 @@ import { watchStateFile } from './file-watch.ts';
 import { TofuCache, realIo } from './tofu.ts';
 import { fileTofuStore } from './tofu-store.ts';
 import { InferenceEndpoint } from './inference/endpoint.ts';
+import { SpliceHelper } from './splice/splice-helper.ts';
 
 const STATE_DIR = process.env.OPENSHELL_STATE_DIR ?? '/var/lib/openshell';
 const LISTEN = { host: '127.0.0.1', port: 3128 };
@@ -44,6 +45,12 @@ async function main(): Promise<void> {
   // The privacy router (inference.local): its configuration arrives as inference.json, like policy.json.
   const inference = new InferenceEndpoint({ stateDir: STATE_DIR, tls, events });
   inference.start();
+  // Bulk tunnels move to splice(2) once the helper answers; until then (or without it) Node relays them.
+  let splice: SpliceHelper | null = null;
+  void SpliceHelper.start().then((helper) => {
+    splice = helper;
+    events.line({ type: 'splice', status: helper ? 'ready' : 'unavailable' });
+  });
   const server = await startProxy(LISTEN, {
     enforcer,
     events,
@@ -56,6 +63,9 @@ async function main(): Promise<void> {
     // With providers, every TLS/HTTP tunnel is inspected so credential placeholders are resolved or refused.
     ...sandboxStages(STATE_DIR, { tls, enforcer, events }),
     inference,
+    get splice() {
+      return splice;
+    },
   });
   events.line({ type: 'ready', proxy: `${LISTEN.host}:${LISTEN.port}`, policyVersion: enforcer.version ?? null });
   if (fenced) {
@@ -73,6 +83,7 @@ async function main(): Promise<void> {
     watcher.stop();
     stopCaWatch();
     inference.stop();
+    splice?.stop();
     server.close();
     events.line({ type: 'stopping' });
     events.close();

@@ -17,6 +17,19 @@ const allow = (version: number, rules: Record<string, { ports: number[]; binarie
   },
 });
 
+/** Python, after a tunnel `s` is open: pings the echo server every 100 ms, says when and how it ended. */
+const PING_UNTIL_CLOSED = `
+t = time.time(); n = 0
+try:
+    while time.time() - t < 8:
+        s.sendall(b"ping"); d = s.recv(100)
+        if not d: break
+        n += 1; time.sleep(0.1)
+    print("still open" if time.time() - t >= 8 else "closed", n, flush=True)
+except OSError as e:
+    print("closed", n, type(e).__name__, flush=True)
+`;
+
 beforeAll(async () => {
   await gw.createSandbox({ name });
   up = await startUpstream(`${name}-up`, `${name}-up`);
@@ -85,16 +98,7 @@ s = socket.create_connection(("127.0.0.1", 3128), timeout=10)
 s.sendall(b"CONNECT ${up.ip}:9000 HTTP/1.1\\r\\n\\r\\n")
 assert s.recv(100).startswith(b"HTTP/1.1 200"), "no tunnel"
 print("open", flush=True)
-t = time.time(); n = 0
-try:
-    while time.time() - t < 8:
-        s.sendall(b"ping"); d = s.recv(100)
-        if not d: break
-        n += 1; time.sleep(0.1)
-    print("still open" if time.time() - t >= 8 else "closed", n, flush=True)
-except OSError as e:
-    print("closed", n, type(e).__name__, flush=True)
-`;
+${PING_UNTIL_CLOSED}`;
     const running = execCapture(gw, name, ['python3', '-c', client]);
     await new Promise((r) => setTimeout(r, 1500));
     const written = await writePolicyFile(name, allow(305, { curl: { ports: [8080], binaries: ['/usr/bin/curl'] } }));
@@ -106,5 +110,36 @@ except OSError as e:
     expect((await curl(gw, name, 'curl', `http://${up.ip}:8080/hello.txt`)).code).toBe('200');
     const again = await probe(gw, name, `CONNECT ${up.ip}:9000 HTTP/1.1\r\n\r\n`);
     expect(jsonBody(again)).toMatchObject({ error: 'policy_denied' });
+  });
+
+  it('moves a bulk tunnel to splice(2) intact, counts its bytes, and still closes it on a revision', async () => {
+    expect(await waitForLine(name, (l) => l.type === 'splice')).toMatchObject({ status: 'ready' });
+    await writePolicyFile(name, allow(306, { py: { ports: [9000], binaries: ['/usr/bin/python3*'] } }));
+    await waitForLine(name, (l) => l.type === 'policy' && l.version === 306);
+    // 4 MiB through the echo server (past the hand-over), checked byte for byte, then pings until cut.
+    const client = `
+import hashlib, os, socket, threading, time
+s = socket.create_connection(("127.0.0.1", 3128), timeout=10)
+s.sendall(b"CONNECT ${up.ip}:9000 HTTP/1.1\\r\\n\\r\\n")
+assert s.recv(100).startswith(b"HTTP/1.1 200"), "no tunnel"
+data = os.urandom(4 << 20)
+threading.Thread(target=s.sendall, args=(data,), daemon=True).start()
+got = bytearray()
+while len(got) < len(data):
+    got += s.recv(1 << 20)
+print("echoed", hashlib.sha256(got).hexdigest() == hashlib.sha256(data).hexdigest(), flush=True)
+${PING_UNTIL_CLOSED}`;
+    const running = execCapture(gw, name, ['python3', '-c', client]);
+    await new Promise((r) => setTimeout(r, 2500));
+    // The splice helper holds the tunnel's two sockets besides its channel to the supervisor.
+    const held = await supervisorShell(name, 'for p in $(grep -l NODE_CHANNEL_FD /proc/[0-9]*/environ); do ls -l $(dirname $p)/fd; done | grep -c socket: | sed "s/^/held=/"');
+    expect(/held=(\d+)/.exec(held)?.[1]).toBe('3');
+    await writePolicyFile(name, allow(307, { curl: { ports: [8080], binaries: ['/usr/bin/curl'] } }));
+    const out = (await running).stdout.toString();
+    expect(out).toMatch(/^echoed True\nclosed \d+/);
+    expect(Number(/closed (\d+)/.exec(out)![1])).toBeGreaterThan(3);
+    const end = await waitForLine(name, (l) => l.type === 'flow-end' && String(l.reason).includes('policy revision 307'));
+    expect(Number(end.bytesOut)).toBeGreaterThanOrEqual(4 << 20);
+    expect(Number(end.bytesIn)).toBeGreaterThanOrEqual(4 << 20);
   });
 });
