@@ -18,6 +18,7 @@ import { createSandbox } from './create-sandbox.ts';
 import { listImages } from '../docker/images/index.ts';
 import { RevisionPeek } from './revision-peek.ts';
 import { ProviderService } from './providers-ops.ts';
+import { deliverLatest, type ProviderDelivery } from './providers-deliver.ts';
 import type { ProviderInput, ProviderView } from './providers.ts';
 import { GatewayStore } from './store.ts';
 import { inferenceService, type InferenceChange, type InferenceService, type InferenceView } from './inference-config.ts';
@@ -70,7 +71,11 @@ export class EmbeddedGateway implements Gateway {
 
   private providerService: ProviderService | undefined;
   private get providers(): ProviderService {
-    return (this.providerService ??= new ProviderService(this.gatewayState, (err) => asUnreachable(err, this.endpoint.socketPath)));
+    return (this.providerService ??= new ProviderService(
+      this.gatewayState,
+      (err) => asUnreachable(err, this.endpoint.socketPath),
+      (name) => deliverLatest(this.docker, this.gatewayState, name),
+    ));
   }
 
   private inferenceState: InferenceService | undefined;
@@ -307,7 +312,7 @@ export class EmbeddedGateway implements Gateway {
   getProvider(name: string): Promise<ProviderView> {
     return this.providers.get(name);
   }
-  deleteProvider(name: string): Promise<void> {
+  deleteProvider(name: string): Promise<ProviderDelivery> {
     return this.providers.delete(name);
   }
   getInference(): Promise<InferenceView> {

@@ -1,5 +1,6 @@
 import { NotFoundError, UsageError } from '../errors.ts';
 import type { GatewayStore } from './store.ts';
+import type { ProviderDelivery } from './providers-deliver.ts';
 import { recordFrom, toView, validateProviderName, type ProviderInput, type ProviderRecord, type ProviderView } from './providers.ts';
 
 /** The `providers` document of the gateway store: every provider by name, secrets included. */
@@ -18,6 +19,8 @@ export class ProviderService {
   constructor(
     private readonly store: GatewayStore,
     private readonly mapError: (err: unknown) => unknown = (err) => err,
+    /** Brings a replaced or deleted provider to the sandboxes bound to it (providers-deliver.ts). */
+    private readonly deliver?: (name: string) => Promise<ProviderDelivery>,
   ) {}
 
   private async all(): Promise<Readonly<Record<string, ProviderRecord>>> {
@@ -40,14 +43,19 @@ export class ProviderService {
     // Checked before the store is touched, so a bad flag costs no engine round trip.
     const now = new Date().toISOString();
     const checked = recordFrom(input, now);
-    return this.update((providers) => {
+    let replaced = false;
+    const view = await this.update((providers) => {
       const old = providers[checked.name];
       if (old && input.replace !== true) {
         throw new UsageError(`provider \`${checked.name}\` already exists`, 'pass --replace to overwrite it, or delete it first');
       }
+      replaced = old !== undefined;
       const record = old ? { ...checked, createdAt: old.createdAt } : checked;
       return { value: { providers: { ...providers, [record.name]: record } }, result: toView(record) };
     });
+    if (!replaced || !this.deliver) return view;
+    const sandboxes = await this.deliverSafely(checked.name);
+    return sandboxes.updated.length + sandboxes.failed.length > 0 ? { ...view, sandboxes } : view;
   }
 
   async list(): Promise<ProviderView[]> {
@@ -62,7 +70,8 @@ export class ProviderService {
     return toView(r);
   }
 
-  async delete(name: string): Promise<void> {
+  /** Deletes `name` and takes its values out of the sandboxes bound to it. */
+  async delete(name: string): Promise<ProviderDelivery> {
     validateProviderName(name);
     await this.update((current) => {
       if (!current[name]) throw notFound(name);
@@ -70,6 +79,17 @@ export class ProviderService {
       delete providers[name];
       return { value: { providers }, result: undefined };
     });
+    return this.deliver ? this.deliverSafely(name) : { updated: [], failed: [], missingKeys: [] };
+  }
+
+  /** The store already changed: an engine that fails now is reported per sandbox, not thrown. */
+  private async deliverSafely(name: string): Promise<ProviderDelivery> {
+    try {
+      return await this.deliver!(name);
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      return { updated: [], failed: [{ sandbox: '*', error }], missingKeys: [] };
+    }
   }
 
   /** The records (secrets included) for binding a new sandbox; every name must exist. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.ts';
+import type { ProviderDelivery } from './providers-deliver.ts';
 
 /**
  * Providers: named credential bundles stored on the gateway. A sandbox bound to one gets placeholders in
@@ -50,6 +51,8 @@ export interface ProviderView {
   readonly fingerprints: Readonly<Record<string, string>>;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** After `--replace`: the sandboxes bound to it that got the new values (providers-deliver.ts). */
+  readonly sandboxes?: ProviderDelivery;
 }
 
 export function fingerprint(value: string): string {

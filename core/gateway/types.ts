@@ -3,6 +3,7 @@ import type { EventBus } from '../events/bus.ts';
 import type { PolicyStatusEvent, TrafficEvent } from '../events/traffic.ts';
 import type { ChangeMeta, Problem, Revision } from '../policy/index.ts';
 import type { ProviderInput, ProviderView } from './providers.ts';
+import type { ProviderDelivery } from './providers-deliver.ts';
 import type { InferenceChange, InferenceView } from './inference-config.ts';
 import type { Explanation } from '../inference/explain.ts';
 import type { ApiKind } from '../inference/route.ts';
@@ -166,7 +167,8 @@ export interface Gateway {
   createProvider(input: ProviderInput): Promise<ProviderView>;
   listProviders(): Promise<ProviderView[]>;
   getProvider(name: string): Promise<ProviderView>;
-  deleteProvider(name: string): Promise<void>;
+  /** Deletes a provider; sandboxes bound to it lose its values (their placeholders are then refused). */
+  deleteProvider(name: string): Promise<ProviderDelivery>;
   /** The privacy router's configuration (provider names, never credentials); see core/gateway/inference-config.ts. */
   getInference(): Promise<InferenceView>;
   /** One change (backend, route, privacy policy, budget), checked, stored and delivered to every sandbox. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
 import { PROVIDER_TYPES, DEFAULT_HOSTS, type ProviderInput, type ProviderType, type ProviderView } from '../../core/gateway/providers.ts';
+import type { ProviderDelivery } from '../../core/gateway/providers-deliver.ts';
 import { openGateway } from '../connect.ts';
 import { parseFormat, printData, type Column } from '../output.ts';
 import { age } from './sandbox-columns.ts';
@@ -92,6 +93,7 @@ export function registerProviderCommands(program: Command): void {
       const view = await openGateway().createProvider(input);
       if (format === 'table') process.stdout.write(`${detail(view)}\n`);
       else printData(view, format, COLUMNS);
+      if (view.sandboxes) reportDelivery(view.sandboxes, 'now use the new values');
     });
 
   provider
@@ -118,13 +120,23 @@ export function registerProviderCommands(program: Command): void {
   provider
     .command('delete')
     .alias('rm')
-    .description('Delete providers (sandboxes created with one keep their copy until they are deleted)')
+    .description('Delete providers; sandboxes bound to one stop sending its values (their placeholders are refused)')
     .argument('<names...>')
     .action(async (names: string[]) => {
       const gateway = openGateway();
       for (const n of names) {
-        await gateway.deleteProvider(n);
+        const delivery = await gateway.deleteProvider(n);
         process.stderr.write(`deleted provider ${n}\n`);
+        reportDelivery(delivery, 'no longer have its values');
       }
     });
+}
+
+/** Which sandboxes took a provider change; one that could not is a failure (exit 1): it may still hold old values. */
+function reportDelivery(d: ProviderDelivery, done: string): void {
+  if (d.updated.length > 0) process.stderr.write(`sandboxes that ${done}: ${d.updated.join(', ')}\n`);
+  for (const m of d.missingKeys)
+    process.stderr.write(`sandbox ${m.sandbox} has no placeholder for ${m.keys.join(', ')} (set when it was created): recreate it to use ${m.keys.length > 1 ? 'them' : 'it'}\n`);
+  for (const f of d.failed) process.stderr.write(`error: sandbox ${f.sandbox} was not updated (${f.error}); it may still use the old values\n`);
+  if (d.failed.length > 0) process.exitCode = 1;
 }

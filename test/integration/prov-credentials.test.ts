@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStateFile, writeStateFiles } from '../../core/docker/policy-volume.ts';
 import { CA_CERT_FILE, CA_KEY_FILE, UPSTREAM_CA_FILE } from '../../core/supervisor/tls/authority.ts';
 import { CertificateAuthority, createCa } from '../../core/tls/ca.ts';
-import { bridgeGateway, docker, supervisor, supervisorLines, supervisorShell } from './egress-helpers.ts';
+import { bridgeGateway, docker, supervisor, supervisorLines, supervisorShell, waitForLine } from './egress-helpers.ts';
 import { cli, execCapture, gateway } from './helpers.ts';
 
 /**
@@ -210,5 +210,37 @@ describe('credential providers the agent never sees (real engine)', () => {
     expect(JSON.stringify(await supervisorLines(SANDBOX))).not.toContain(SECRET);
     expect(await readStateFile(supervisor(SANDBOX), 'events.jsonl')).not.toContain(SECRET);
     expect(await supervisorLines(SANDBOX)).toContainEqual(expect.objectContaining({ type: 'providers', providers: [PROVIDER], keys: [`${PROVIDER}/GITHUB_TOKEN`] }));
+  });
+});
+
+describe('a provider replaced or deleted while its sandbox runs', () => {
+  const bearer = (): Promise<{ code: number; out: string }> => agent(curl(`https://up.prov.test:${declared.port}/rotated`, '-H "Authorization: Bearer $GITHUB_TOKEN"'));
+
+  it('sends the new value from the next request after `provider create --replace`, printing neither value', async () => {
+    const rotated = `ghp_${randomBytes(18).toString('hex')}`;
+    const since = Date.now();
+    const r = await cli(['provider', 'create', PROVIDER, '--type', 'generic', '--credential', 'GITHUB_TOKEN', '--host', 'up.prov.test', '--replace'], { env: { GITHUB_TOKEN: rotated } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`sandboxes that now use the new values: ${SANDBOX}`);
+    for (const secret of [SECRET, rotated]) expect(r.stdout.toString() + r.stderr).not.toContain(secret);
+    await waitForLine(SANDBOX, (l) => l.type === 'providers' && l.status === 'reloaded' && Date.parse(l.time) >= since - 1000);
+    const before = declared.seen.length;
+    const got = await bearer();
+    expect(got.out.trim().split('\n').at(-1), got.out).toBe('200');
+    expect(declared.seen.slice(before)).toEqual([{ url: '/rotated', authorization: `Bearer ${rotated}` }]);
+  });
+
+  it('stops sending any value once the provider is deleted: the next request is refused and names it', async () => {
+    const since = Date.now();
+    const r = await cli(['provider', 'delete', PROVIDER]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`sandboxes that no longer have its values: ${SANDBOX}`);
+    await waitForLine(SANDBOX, (l) => l.type === 'providers' && l.status === 'reloaded' && Date.parse(l.time) >= since - 1000);
+    const before = declared.seen.length;
+    const got = await bearer();
+    const [body, status] = got.out.trim().split('\n');
+    expect(status, got.out).toBe('403');
+    expect(JSON.parse(body!)).toMatchObject({ error: 'credential_placeholder_unknown', provider: PROVIDER, key: 'GITHUB_TOKEN', reason: 'revoked credential placeholder' });
+    expect(declared.seen.length).toBe(before);
   });
 });

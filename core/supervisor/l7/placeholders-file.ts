@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { watchStateFile } from '../file-watch.ts';
 import { PlaceholderTable, PLACEHOLDER_PREFIX, type PlaceholderEntry } from './placeholders.ts';
 
 /**
  * `providers.json` on the state volume (root, 0600; written by the gateway with the archive API before
  * the supervisor starts, never through an environment variable): placeholder → secret and hosts.
+ * Rewritten by the gateway when a bound provider is replaced or deleted (core/gateway/providers-deliver.ts).
  */
 export const PROVIDERS_FILE = 'providers.json';
 
@@ -60,4 +62,49 @@ export function describeTable(table: PlaceholderTable): { providers: string[]; k
     providers: [...new Set(table.entries.map((e) => e.provider))].sort(),
     keys: table.entries.map((e) => `${e.provider}/${e.key}`).sort(),
   };
+}
+
+export type ProvidersChangeLine =
+  | { readonly status: 'reloaded'; readonly providers: string[]; readonly keys: string[] }
+  | { readonly status: 'failed'; readonly error: string };
+
+const POLL_MS = 500;
+
+/**
+ * Follows `providers.json` into `table` (fs.watch plus a stat poll). Text that is not JSON is a write
+ * caught half-way and is read again at the next poll; a malformed or missing file empties the table
+ * (every placeholder refused: fail closed). Returns the function that stops watching.
+ */
+export function watchPlaceholders(stateDir: string, table: PlaceholderTable, onChange: (line: ProvidersChangeLine) => void): () => void {
+  const file = join(stateDir, PROVIDERS_FILE);
+  const signature = (): string => {
+    try {
+      const s = statSync(file);
+      return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  };
+  let seen = signature();
+  const check = (): void => {
+    const sig = signature();
+    if (sig === seen) return;
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+      JSON.parse(text);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
+    }
+    seen = sig;
+    try {
+      if (text === '') throw new Error(`${PROVIDERS_FILE} was removed`);
+      table.replace(parseProvidersFile(text).entries);
+      onChange({ status: 'reloaded', ...describeTable(table) });
+    } catch (err) {
+      table.replace([]);
+      onChange({ status: 'failed', error: `${err instanceof Error ? err.message : String(err)}: every placeholder is refused` });
+    }
+  };
+  return watchStateFile(stateDir, PROVIDERS_FILE, POLL_MS, check);
 }

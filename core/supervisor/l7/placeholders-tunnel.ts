@@ -1,7 +1,7 @@
 import { relay } from '../relay.ts';
 import { isTlsHello, peek } from '../tls/terminate.ts';
 import { resolvePlaceholders, type PlaceholderTable } from './placeholders.ts';
-import { describeTable, loadPlaceholders } from './placeholders-file.ts';
+import { describeTable, loadPlaceholders, watchPlaceholders } from './placeholders-file.ts';
 import { plainHttpGuard, type PlainGuard } from './placeholders-plain.ts';
 import { policyDecider } from './policy.ts';
 import { interceptTunnel, policyInterceptor, type Interceptor, type L7Deps, type TunnelStage } from './tunnel.ts';
@@ -17,11 +17,14 @@ const looksLikeHttp = (b: Buffer): boolean => /^[A-Z][A-Z-]{1,15} /.test(b.subar
  * The supervisor's proxy stages: with `providers.json` on the state volume, the credential interceptor
  * and plain-HTTP guard (a line names the providers and keys, never values); without, the policy's own
  * interceptor. A broken file throws: the supervisor stops rather than run without its credential guard.
+ * The file is followed afterwards; a broken rewrite empties the table (every placeholder refused).
  */
 export function sandboxStages(stateDir: string, deps: L7Deps): { intercept: Interceptor; plainGuard?: PlainGuard } {
   const table = loadPlaceholders(stateDir);
   if (!table) return { intercept: policyInterceptor(deps) };
   deps.events.line({ type: 'providers', ...describeTable(table) });
+  // A provider replaced or deleted on the gateway reaches this sandbox's next request.
+  watchPlaceholders(stateDir, table, (change) => deps.events.line({ type: 'providers', ...change }));
   return { intercept: credentialInterceptor(deps, table), plainGuard: plainHttpGuard(table, deps.events) };
 }
 

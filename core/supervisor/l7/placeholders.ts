@@ -22,17 +22,46 @@ export interface PlaceholderEntry {
   readonly hosts: readonly string[];
 }
 
+/** What a placeholder pointed at before its provider was deleted (or lost the key): never the secret. */
+export interface Revoked {
+  readonly provider: string;
+  readonly key: string;
+}
+
 type Problem =
-  | { readonly kind: 'unknown' }
+  | { readonly kind: 'unknown'; readonly revoked?: Revoked }
   | { readonly kind: 'mismatch'; readonly entry: PlaceholderEntry }
   | { readonly kind: 'location'; readonly entry?: PlaceholderEntry; readonly where: string }
   | { readonly kind: 'plaintext'; readonly entry: PlaceholderEntry };
 
-/** Placeholders of one sandbox, longest first so one placeholder never shadows a longer one. */
+/**
+ * Placeholders of one sandbox, longest first so one placeholder never shadows a longer one. Replaced in
+ * place when the gateway rewrites `providers.json` (a provider replaced or deleted): the next request uses
+ * the new values, and a placeholder whose provider is gone is unknown (refused).
+ */
 export class PlaceholderTable {
-  readonly entries: readonly PlaceholderEntry[];
+  private list: readonly PlaceholderEntry[] = [];
+  /** Placeholders dropped by a rewrite, so a refusal can say which provider was revoked. */
+  private readonly gone = new Map<string, Revoked>();
   constructor(entries: readonly PlaceholderEntry[]) {
-    this.entries = [...entries].sort((a, b) => b.placeholder.length - a.placeholder.length);
+    this.replace(entries);
+  }
+
+  get entries(): readonly PlaceholderEntry[] {
+    return this.list;
+  }
+
+  replace(entries: readonly PlaceholderEntry[]): void {
+    const kept = new Set(entries.map((e) => e.placeholder));
+    for (const e of this.list) if (!kept.has(e.placeholder)) this.gone.set(e.placeholder, { provider: e.provider, key: e.key });
+    for (const p of kept) this.gone.delete(p);
+    this.list = [...entries].sort((a, b) => b.placeholder.length - a.placeholder.length);
+  }
+
+  /** The revoked placeholder starting at `at` in `text`, if any. */
+  revokedAt(text: string, at: number): Revoked | undefined {
+    for (const [placeholder, r] of this.gone) if (text.startsWith(placeholder, at)) return r;
+    return undefined;
   }
 
   get size(): number {
@@ -56,13 +85,16 @@ export function hostMatches(pattern: string, host: string, port: number): boolea
   return h.endsWith(rest) && h.length > rest.length && !h.slice(0, -rest.length).includes('.');
 }
 
-/** Replaces every placeholder in `text`; `hit` sees each one (undefined: an unknown placeholder). */
-function swap(text: string, table: PlaceholderTable, hit: (e: PlaceholderEntry | undefined) => void, encode = (s: string) => s): string {
+/** Sees each placeholder found: its entry, or undefined (unknown; `revoked` when a rewrite dropped it). */
+type Hit = (e: PlaceholderEntry | undefined, revoked?: Revoked) => void;
+
+/** Replaces every placeholder in `text`; `hit` sees each one. */
+function swap(text: string, table: PlaceholderTable, hit: Hit, encode = (s: string) => s): string {
   let out = '';
   let from = 0;
   for (let i = text.indexOf(PLACEHOLDER_PREFIX); i >= 0; i = text.indexOf(PLACEHOLDER_PREFIX, from)) {
     const e = table.at(text, i);
-    hit(e);
+    hit(e, e ? undefined : table.revokedAt(text, i));
     const len = e ? e.placeholder.length : PLACEHOLDER_PREFIX.length;
     out += text.slice(from, i) + (e ? encode(e.secret) : text.slice(i, i + len));
     from = i + len;
@@ -137,8 +169,8 @@ export function resolvePlaceholders(req: InspectedRequest, table: PlaceholderTab
   if (!mentionsPlaceholder(req)) return { ok: true, headers: req.headers };
   const problems: Problem[] = [];
   const used = new Set<PlaceholderEntry>();
-  const hit = (e: PlaceholderEntry | undefined): void => {
-    if (!e) problems.push({ kind: 'unknown' });
+  const hit: Hit = (e, revoked) => {
+    if (!e) problems.push({ kind: 'unknown', ...(revoked ? { revoked } : {}) });
     else if (!e.hosts.some((p) => hostMatches(p, req.host, req.port))) problems.push({ kind: 'mismatch', entry: e });
     else if (req.scheme !== 'https') problems.push({ kind: 'plaintext', entry: e });
     else used.add(e);
@@ -187,6 +219,15 @@ function denyBody(p: Problem, req: InspectedRequest): DenyBody {
         port: req.port,
       };
     case 'unknown':
+      if (p.revoked)
+        return {
+          error: 'credential_placeholder_unknown',
+          detail: `the credential placeholder of provider \`${p.revoked.provider}\` (${p.revoked.key}) was revoked (the provider was deleted, or replaced without ${p.revoked.key}); the request to ${dest} was not forwarded`,
+          reason: 'revoked credential placeholder',
+          ...p.revoked,
+          host: req.host,
+          port: req.port,
+        };
       return {
         error: 'credential_placeholder_unknown',
         detail: `the request to ${dest} carries a credential placeholder this sandbox does not know; the request was not forwarded`,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fingerprint, normalizeHost, recordFrom, toView } from '../../../core/gateway/providers.ts';
 import { bindProviders } from '../../../core/gateway/providers-bind.ts';
+import { rebind } from '../../../core/gateway/providers-deliver.ts';
 import { parseProvidersFile } from '../../../core/supervisor/l7/placeholders-file.ts';
 import { parseCredentials } from '../../../src/commands/provider.ts';
 
@@ -71,6 +72,20 @@ describe('binding providers to a sandbox', () => {
     expect(a.secretFiles.map((f) => f.name)).toEqual(['providers.json']);
     const table = parseProvidersFile(a.secretFiles[0]!.text);
     expect(table.entries).toEqual([{ placeholder: a.env.GITHUB_TOKEN, provider: 'gh', key: 'GITHUB_TOKEN', secret: SECRET, hosts: ['up.test'] }]);
+  });
+
+  it('rebinds a running sandbox to a replaced provider: same placeholders, new values, dropped and new keys reported', () => {
+    const ci = recordFrom({ name: 'ci', type: 'generic', credentials: { CI_TOKEN: 'ci-secret' }, hosts: ['ci.test'] }, NOW);
+    const bound = parseProvidersFile(bindProviders([gh, ci], {}).secretFiles[0]!.text).entries;
+    const replaced = recordFrom({ name: 'gh', type: 'generic', credentials: { GH_PAT: 'new-pat' }, hosts: ['up2.test'] }, NOW);
+    const r = rebind(bound, 'gh', replaced);
+    // GITHUB_TOKEN is gone from the provider: its placeholder is dropped; GH_PAT has no placeholder in this sandbox.
+    expect(r.entries.map((e) => `${e.provider}/${e.key}`)).toEqual(['ci/CI_TOKEN']);
+    expect(r.missing).toEqual(['GH_PAT']);
+    const rotated = rebind(bound, 'gh', { ...gh, credentials: { GITHUB_TOKEN: 'rotated' }, hosts: ['up3.test'] });
+    expect(rotated.entries.find((e) => e.provider === 'gh')).toEqual({ ...bound.find((e) => e.provider === 'gh'), secret: 'rotated', hosts: ['up3.test'] });
+    expect(rotated.missing).toEqual([]);
+    expect(rebind(bound, 'gh', null)).toEqual({ entries: bound.filter((e) => e.provider === 'ci'), missing: [] });
   });
 
   it('adds nothing without providers', () => {

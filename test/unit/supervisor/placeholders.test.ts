@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { hostMatches, mentionsPlaceholder, PlaceholderTable, resolvePlaceholders, type PlaceholderEntry } from '../../../core/supervisor/l7/placeholders.ts';
-import { loadPlaceholders, parseProvidersFile } from '../../../core/supervisor/l7/placeholders-file.ts';
+import { loadPlaceholders, parseProvidersFile, watchPlaceholders, type ProvidersChangeLine } from '../../../core/supervisor/l7/placeholders-file.ts';
 import { plainHttpGuard } from '../../../core/supervisor/l7/placeholders-plain.ts';
 import { sandboxStages } from '../../../core/supervisor/l7/placeholders-tunnel.ts';
 import { Enforcer } from '../../../core/supervisor/enforcer.ts';
@@ -276,5 +276,55 @@ describe('on a declared host over TLS (property)', () => {
         if (!mentioned) expect(text).not.toContain(SECRET);
       }),
     );
+  });
+});
+
+describe('providers.json rewritten by the gateway (a provider replaced or deleted)', () => {
+  const bearer = (t: PlaceholderTable) => resolvePlaceholders(req({ headers: [['Authorization', `Bearer ${GH}`]] }), t);
+
+  it('sends the new value once the table is replaced, and names the revoked provider once it is gone', () => {
+    const t = new PlaceholderTable(entries);
+    t.replace([{ ...entries[0]!, secret: 'ghp_rotated' }, entries[1]!]);
+    expect(bearer(t)).toMatchObject({ ok: true, headers: [['Authorization', 'Bearer ghp_rotated']] });
+    t.replace([entries[1]!]);
+    const out = bearer(t);
+    expect(out).toMatchObject({ ok: false, status: 403, body: { error: 'credential_placeholder_unknown', provider: 'gh', key: 'GITHUB_TOKEN', reason: 'revoked credential placeholder' } });
+    expect(JSON.stringify(out)).not.toContain(SECRET);
+    expect(JSON.stringify(out)).not.toContain('ghp_rotated');
+    // Bound again (the gateway delivered it back): usable again.
+    t.replace(entries);
+    expect(bearer(t)).toMatchObject({ ok: true });
+  });
+
+  it('follows the file: a new value, then a broken file or none at all refuses every placeholder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prov-watch-'));
+    const file = join(dir, 'providers.json');
+    writeFileSync(file, JSON.stringify({ version: 1, placeholders: entries }));
+    const t = loadPlaceholders(dir)!;
+    const lines: ProvidersChangeLine[] = [];
+    const stop = watchPlaceholders(dir, t, (l) => lines.push(l));
+    const next = async (n: number): Promise<void> => {
+      for (let i = 0; i < 100 && lines.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    try {
+      writeFileSync(file, JSON.stringify({ version: 1, placeholders: [{ ...entries[0]!, secret: 'ghp_rotated' }] }));
+      await next(1);
+      expect(lines[0]).toEqual({ status: 'reloaded', providers: ['gh'], keys: ['gh/GITHUB_TOKEN'] });
+      expect(bearer(t)).toMatchObject({ ok: true, headers: [['Authorization', 'Bearer ghp_rotated']] });
+      writeFileSync(file, JSON.stringify({ version: 1, placeholders: [{ placeholder: 'x', secret: 'ghp_rotated' }] }));
+      await next(2);
+      expect(lines[1]).toMatchObject({ status: 'failed' });
+      expect(JSON.stringify(lines[1])).not.toContain('ghp_rotated');
+      expect(bearer(t)).toMatchObject({ ok: false, status: 403 });
+      writeFileSync(file, JSON.stringify({ version: 1, placeholders: entries }));
+      await next(3);
+      rmSync(file);
+      await next(4);
+      expect(lines[3]).toMatchObject({ status: 'failed' });
+      expect(JSON.stringify(lines[3])).toContain('was removed');
+      expect(bearer(t)).toMatchObject({ ok: false, status: 403 });
+    } finally {
+      stop();
+    }
   });
 });
