@@ -5,7 +5,8 @@
  *
  * - in:  `{"cmd":"NODE_HANDLE","type":"net.Native","msg":{"splice":ID,"side":"a"|"b"}}` + one descriptor
  *        (answered `{"cmd":"NODE_HANDLE_ACK"}`, as Node expects before it sends the next one);
- *        `{"cut":ID}` shuts both sockets of a tunnel down; `{"ping":N}` is answered `{"pong":N}`.
+ *        `{"cut":ID}` shuts both sockets of a tunnel down; `{"ping":N}` is answered `{"pong":N,"works":B}`
+ *        (B: one byte went through splice here, so it exists and no seccomp profile refuses it).
  * - out: `{"done":ID,"ab":N,"ba":N,"error":…}` once both directions of a tunnel are over (a→b bytes,
  *        b→a bytes); the helper then closes its copies of the two descriptors.
  *
@@ -113,6 +114,21 @@ def cut(tid):
     else:
         shut(t, socket.SHUT_RDWR)
 
+def works():
+    """One byte through a socket pair and a pipe: splice is there and allowed (seccomp may refuse it)."""
+    a, b = socket.socketpair()
+    r, w = os.pipe()
+    try:
+        a.sendall(b"x")
+        return os.splice(b.fileno(), w, 1) == 1 and os.splice(r, a.fileno(), 1) == 1 and b.recv(1) == b"x"
+    except (OSError, AttributeError):
+        return False
+    finally:
+        for s in (a, b):
+            s.close()
+        os.close(r)
+        os.close(w)
+
 buf = b""
 fds = []
 while True:
@@ -140,5 +156,5 @@ while True:
         elif "cut" in msg:
             cut(int(msg["cut"]))
         elif "ping" in msg:
-            send({"pong": msg["ping"], "pipe": PIPE})
+            send({"pong": msg["ping"], "works": works()})
 `;

@@ -45,6 +45,7 @@ const START_TIMEOUT_MS = 3_000;
 
 interface HelperMessage {
   readonly pong?: number;
+  readonly works?: boolean;
   readonly done?: number;
   readonly ab?: number;
   readonly ba?: number;
@@ -69,7 +70,7 @@ export class SpliceHelper {
     child.on('error', () => this.gone('the splice helper failed'));
   }
 
-  /** Starts the helper and waits for its answer; null when python3 (3.10+, for os.splice) cannot run it. */
+  /** Starts the helper and waits for its answer; null when python3 (3.10+, for os.splice) cannot run it or splice fails. */
   static async start(python = 'python3'): Promise<SpliceHelper | null> {
     let child: ChildProcess;
     try {
@@ -84,7 +85,7 @@ export class SpliceHelper {
       child.on('message', (m: HelperMessage) => {
         if (m.pong !== 1) return;
         clearTimeout(timer);
-        resolve(true);
+        resolve(m.works === true);
       });
       child.send({ ping: 1 }, (err) => err && resolve(false));
     });
