@@ -249,7 +249,7 @@ export async function run(): Promise<void> {
     const sq = squid ? medianFigures(rounds.squid) : null;
     const sp = splice ? medianFigures(rounds.splice) : null;
     report('direct (container → upstream)', base);
-    report('openshell proxy (identity + L4 + guard, CONNECT)', ours, base);
+    report('openshell proxy (identity + L4 + guard, CONNECT; bulk tunnels on splice after 1 MiB)', ours, base);
     if (sq) report('squid (allow-all CONNECT on the bridge host address)', sq, base);
     else console.log('  squid: not installed (apt-get install -y squid) — skipped');
     if (sp) report('C splice relay in the supervisor (no identity, policy or events: the ceiling)', sp, base);
