@@ -93,9 +93,17 @@ export function relay(client: Socket, upstream: Socket, onDone: (stats: RelaySta
     forward(client, upstream);
     forward(upstream, client);
     await Promise.all([flushed(client), flushed(upstream)]);
-    if (!open(client) || !open(upstream)) return teardown();
+    // A side that ended meanwhile (or a helper that is gone): Node goes on relaying, half-close included.
+    const stayInNode = (): void => {
+      if (client.destroyed || upstream.destroyed) return teardown();
+      a.reading = false;
+      b.reading = false;
+      client.pipe(upstream);
+      upstream.pipe(client);
+    };
+    if (!open(client) || !open(upstream)) return stayInNode();
     const tunnel = splice.handOff(a, b);
-    if (!tunnel) return teardown();
+    if (!tunnel) return stayInNode();
     splicing = true;
     // Destroyed here (revoked, swept, torn down): the helper lets go of the tunnel too.
     client.once('close', tunnel.cut);

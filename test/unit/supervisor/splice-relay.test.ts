@@ -91,6 +91,23 @@ describe('bulk tunnels on splice(2)', () => {
     expect(stats.bytesOut).toBe(up.length);
   });
 
+  it('keeps the other direction open when the upstream ends right at the hand-over', async () => {
+    const down = randomBytes(LIMIT * 2);
+    let upstreamGot: Promise<Buffer> = Promise.resolve(Buffer.alloc(0));
+    onUpstream = (s) => {
+      upstreamGot = readAll(s);
+      s.end(down);
+    };
+    const t = await tunnel(helper);
+    const got = await readAll(t.client);
+    expect(sha(got)).toBe(sha(down));
+    // Half-closed by the upstream: what the client sends now still arrives.
+    t.client.end('after the upstream finished');
+    expect((await upstreamGot).toString()).toBe('after the upstream finished');
+    const stats = await t.done;
+    expect(stats).toMatchObject({ bytesIn: down.length, bytesOut: 'after the upstream finished'.length });
+  });
+
   it('leaves small exchanges in Node', async () => {
     onUpstream = (s) => s.end('pong');
     const before = helper.handedOff;
