@@ -21,6 +21,7 @@ import { withStoreLock } from './store-lock.ts';
 export interface ProviderDelivery {
   /** Sandboxes whose supervisor has the new values (or no longer has the deleted ones). */
   readonly updated: readonly string[];
+  /** `sandbox: '*'` when the delivery failed as a whole (the engine did not answer). */
   readonly failed: readonly { readonly sandbox: string; readonly error: string }[];
   /** Keys the provider has now that sandboxes created before it changed do not hold a placeholder for. */
   readonly missingKeys: readonly { readonly sandbox: string; readonly keys: readonly string[] }[];

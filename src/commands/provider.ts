@@ -137,6 +137,9 @@ function reportDelivery(d: ProviderDelivery, done: string): void {
   if (d.updated.length > 0) process.stderr.write(`sandboxes that ${done}: ${d.updated.join(', ')}\n`);
   for (const m of d.missingKeys)
     process.stderr.write(`sandbox ${m.sandbox} has no placeholder for ${m.keys.join(', ')} (set when it was created): recreate it to use ${m.keys.length > 1 ? 'them' : 'it'}\n`);
-  for (const f of d.failed) process.stderr.write(`error: sandbox ${f.sandbox} was not updated (${f.error}); it may still use the old values\n`);
+  for (const f of d.failed) {
+    const which = f.sandbox === '*' ? 'the sandboxes bound to it were' : `sandbox ${f.sandbox} was`;
+    process.stderr.write(`error: ${which} not updated (${f.error}); they may still use the old values\n`);
+  }
   if (d.failed.length > 0) process.exitCode = 1;
 }
