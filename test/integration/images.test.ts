@@ -62,6 +62,15 @@ describe('openshell images (registry-free build)', () => {
     expect(elapsed).toBeLessThan(2_000);
   });
 
+  it('moves `:latest` back to its images when another version or checkout took it', async () => {
+    // Another build's image under our `:latest`: the sandbox image stands in for a supervisor of another version.
+    await docker.getImage(images.sandbox.id).tag({ repo: 'openshell/supervisor', tag: 'latest' });
+    expect(await findImage(docker, 'openshell/supervisor:latest')).toBe(images.sandbox.id);
+    const again = await ensureImages(docker);
+    expect(again.supervisor.cached).toBe(true);
+    expect(await findImage(docker, 'openshell/supervisor:latest')).toBe(images.supervisor.id);
+  });
+
   it('sandbox image: runs as uid 1000 in /sandbox with the promised tools', async () => {
     const script = 'id; echo "HOME=$HOME"; pwd; curl --version; git --version; python3 --version; node --version; ps -p 1 -o comm=';
     const { code, out } = await runIn(images.sandbox.tag, ['bash', '-c', script]);

@@ -3,9 +3,9 @@ import type { DockerClient } from '../client.ts';
 import { assertDockerReachable } from '../client.ts';
 import { ensureImportedBase, ensureRegistryBase } from './base.ts';
 import { supervisorBundle } from './bundle.ts';
-import { findImage } from './docker-ops.ts';
+import { findImage, tagLatest } from './docker-ops.ts';
 import type { ImageHashes } from './inputs.ts';
-import { defaultCacheDir, imageHashes } from './inputs.ts';
+import { defaultCacheDir, imageHashes, REPOSITORIES } from './inputs.ts';
 import { buildLayer, imageTag } from './layers.ts';
 import { withLock } from './lock.ts';
 import { stepper } from './progress.ts';
@@ -63,8 +63,11 @@ async function existing(docker: DockerClient, hashes: ImageHashes): Promise<Part
   await Promise.all(
     KINDS.map(async (kind) => {
       const tag = imageTag(kind, hashes[kind]);
-      const id = await findImage(docker, tag);
-      if (id !== undefined) found[kind] = { tag, id, hash: hashes[kind], cached: true };
+      const [id, latest] = await Promise.all([findImage(docker, tag), findImage(docker, `${REPOSITORIES[kind]}:latest`)]);
+      if (id === undefined) return;
+      // `:latest` follows the images this version uses, also when another version (or checkout) moved it.
+      if (latest !== id) await tagLatest(docker, id, REPOSITORIES[kind]);
+      found[kind] = { tag, id, hash: hashes[kind], cached: true };
     }),
   );
   return found;
