@@ -1,4 +1,4 @@
-import { watch } from 'node:fs';
+import { statSync, watch } from 'node:fs';
 
 /**
  * Calls `check` when `<dir>/<name>` may have changed: fs.watch on the directory for speed, plus a stat poll
@@ -21,4 +21,17 @@ export function watchStateFile(dir: string, name: string, pollMs: number, check:
     watcher?.close();
     clearInterval(poll);
   };
+}
+
+/**
+ * What a watcher compares to tell that a state file changed: any rewrite (rename, archive API, write in
+ * place) changes one of these. Null when the file does not exist.
+ */
+export function stateFileSignature(file: string): string | null {
+  try {
+    const s = statSync(file);
+    return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+  } catch {
+    return null;
+  }
 }

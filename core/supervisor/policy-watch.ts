@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { watchStateFile } from './file-watch.ts';
+import { stateFileSignature, watchStateFile } from './file-watch.ts';
 import { parseRevision, POLICY_FILE, type ActivePolicy } from './policy-file.ts';
 
 /** A load outcome: a new revision in force, or a failure (the previous revision stays in force). */
@@ -45,13 +45,8 @@ export class PolicyWatcher {
 
   /** Reads the file if its stat signature changed (or a torn read asked for another look). */
   check(force = false): void {
-    let sig: string;
-    try {
-      const s = statSync(this.file);
-      sig = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-    } catch {
-      return; // No file: whatever is in force (nothing at boot: deny all) stays.
-    }
+    const sig = stateFileSignature(this.file);
+    if (sig === null) return; // No file: whatever is in force (nothing at boot: deny all) stays.
     if (sig === this.signature && !force) return;
     this.signature = sig;
     let text: string;

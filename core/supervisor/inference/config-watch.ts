@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { watchStateFile } from '../file-watch.ts';
+import { stateFileSignature, watchStateFile } from '../file-watch.ts';
 import { compileConfig, type CompiledConfig } from '../../inference/config.ts';
 import type { Backend } from '../../inference/types.ts';
 
@@ -48,13 +48,8 @@ export class InferenceConfigWatcher {
   }
 
   check(): void {
-    let sig: string;
-    try {
-      const s = statSync(this.file);
-      sig = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-    } catch {
-      return;
-    }
+    const sig = stateFileSignature(this.file);
+    if (sig === null) return;
     if (sig === this.signature) return;
     let doc: { config?: unknown; credentials?: unknown };
     try {

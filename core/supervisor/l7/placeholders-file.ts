@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { watchStateFile } from '../file-watch.ts';
+import { stateFileSignature, watchStateFile } from '../file-watch.ts';
 import { PlaceholderTable, PLACEHOLDER_PREFIX, type PlaceholderEntry } from './placeholders.ts';
 
 /**
@@ -77,17 +77,9 @@ const POLL_MS = 500;
  */
 export function watchPlaceholders(stateDir: string, table: PlaceholderTable, onChange: (line: ProvidersChangeLine) => void): () => void {
   const file = join(stateDir, PROVIDERS_FILE);
-  const signature = (): string => {
-    try {
-      const s = statSync(file);
-      return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-    } catch {
-      return 'missing';
-    }
-  };
-  let seen = signature();
+  let seen = stateFileSignature(file);
   const check = (): void => {
-    const sig = signature();
+    const sig = stateFileSignature(file);
     if (sig === seen) return;
     let text = '';
     try {
