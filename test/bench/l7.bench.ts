@@ -6,7 +6,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { compilePolicy, loadPolicy } from '../../core/policy/index.ts';
 import { addressDialer, type Dialer } from '../../core/supervisor/dial.ts';
 import { Enforcer } from '../../core/supervisor/enforcer.ts';
@@ -16,11 +15,12 @@ import { policyInterceptor } from '../../core/supervisor/l7/tunnel.ts';
 import { startProxy } from '../../core/supervisor/proxy.ts';
 import { CA_CERT_FILE, CA_KEY_FILE, TlsAuthority, UPSTREAM_CA_FILE } from '../../core/supervisor/tls/authority.ts';
 import { CertificateAuthority, createCa } from '../../core/tls/ca.ts';
+import { benchClient } from './stats.ts';
 
 const N = Number(process.env.BENCH_REQUESTS ?? 1000);
 // The machine is shared: each figure is the median of rounds run one after the other, variants interleaved.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CLIENT = fileURLToPath(new URL('../fixtures/supervisor/tls-client.py', import.meta.url));
+const CLIENT = benchClient('tls-client.py');
 const HOST = 'api.bench.test';
 
 // The upstream runs in its own process: two HTTPS listeners (a name certificate for our proxy, an
@@ -56,7 +56,7 @@ const ms = (s: number): string => `${(s * 1000).toFixed(3)} ms`;
 
 function client(args: string[]): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const c = spawn('python3', [CLIENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn('python3', ['-c', CLIENT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -12,10 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { pack } from 'tar-stream';
 import { docker, bridgeGateway, supervisor, supervisorShell, waitForLine, writePolicyFile } from '../integration/egress-helpers.ts';
 import { execCapture } from '../integration/helpers.ts';
+import { benchClient } from './stats.ts';
 
 const N = Number(process.env.BENCH_REQUESTS ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CLIENT = readFileSync(new URL('../fixtures/supervisor/http-client.py', import.meta.url), 'utf8');
+const CLIENT = benchClient('http-client.py');
 const UPSTREAM_JS = `
 const http = require('http'); const chunk = Buffer.alloc(1 << 20, 97);
 http.createServer((q, s) => {
