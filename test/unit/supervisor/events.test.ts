@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventSink } from '../../../core/supervisor/events.ts';
+import { BATCH_MS, EventSink } from '../../../core/supervisor/events.ts';
 
 const decision = { layer: 'l4', action: 'deny', binary: '/usr/bin/curl', host: 'x.example.com', port: 443, rule: null, reason: 'no' } as const;
 
@@ -36,24 +36,30 @@ describe('the event sink', () => {
     expect(statSync(join(dir, 'events.jsonl')).size).toBeLessThanOrEqual(4096);
   });
 
-  it('in batch mode writes queued lines together after the current work, in order, and flushes on close', async () => {
+  it('in batch mode writes allows and flow-ends together within the window, denies and status lines at once, in order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'events-'));
     const out: string[] = [];
+    const types = (text: string): string[] => text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string; action?: string }).action ?? (JSON.parse(l) as { type: string }).type);
     const sink = new EventSink({ dir, sandbox: 's', write: (l) => out.push(l), batch: true, rotateBytes: 2048 });
-    const seq = sink.decision(decision);
+    const seq = sink.decision({ ...decision, action: 'allow' });
     sink.flowEnd(seq, { bytesIn: 1, bytesOut: 2, durationMs: 3 });
-    sink.line({ type: 'ready' });
-    // Nothing written yet: the caller's work (answering the client) goes first.
-    expect(out).toEqual([]);
+    // Nothing written yet: the caller's work (answering the client) goes first, and later connections share the write.
     await new Promise((r) => setImmediate(r));
-    expect(out).toHaveLength(1);
-    expect(out[0]!.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['decision', 'flow-end', 'ready']);
+    expect(out).toEqual([]);
+    await new Promise((r) => setTimeout(r, BATCH_MS + 30));
+    expect(out.map(types)).toEqual([['allow', 'flow-end']]);
+    // A deny is written at once, after what was queued before it; so is a status line.
+    sink.decision({ ...decision, action: 'allow' });
+    sink.decision(decision);
+    expect(out.map(types)).toEqual([['allow', 'flow-end'], ['allow', 'deny']]);
+    sink.line({ type: 'ready' });
+    expect(out.map(types).at(-1)).toEqual(['ready']);
     // Only decisions and flow-ends go to the file.
-    expect(readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+    expect(readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(4);
     // Rotation stays within its bound when many lines are written at once.
-    for (let i = 0; i < 40; i++) sink.decision(decision);
+    for (let i = 0; i < 40; i++) sink.decision({ ...decision, action: 'allow' });
     sink.close();
-    expect(out.join('').split('\n').filter(Boolean)).toHaveLength(43);
+    expect(out.join('').split('\n').filter(Boolean)).toHaveLength(45);
     expect(existsSync(join(dir, 'events.1.jsonl'))).toBe(true);
     expect(statSync(join(dir, 'events.jsonl')).size).toBeLessThanOrEqual(2048);
     expect(statSync(join(dir, 'events.1.jsonl')).size).toBeLessThanOrEqual(2048);
