@@ -1,4 +1,5 @@
 import { fenceRules } from './fence.ts';
+import { DIAG_LAUNCHER, DIAG_LAUNCHER_ENV } from './sockdiag-fd.ts';
 
 /**
  * The supervisor container's entrypoint: install the fence from the shell first (tens of ms after start,
@@ -13,12 +14,14 @@ const SCRIPT = [
   'printf "%s" "$OPENSHELL_FENCE_V6" | ip6tables-restore 2>/dev/null || [ ! -s /proc/net/if_inet6 ] || fatal "installing the IPv6 fence failed"',
   'echo "{\\"type\\":\\"fence\\",\\"time\\":\\"$(now)\\"}"',
   // Tells the supervisor the fence is already in place, so it verifies it off the start-up path.
+  // Through the launcher when python3 is there: Node then inherits a netlink socket for identity lookups.
+  `command -v python3 >/dev/null 2>&1 && OPENSHELL_FENCED=1 exec python3 -I -S -c "$${DIAG_LAUNCHER_ENV}" node /opt/openshell/supervisor.mjs`,
   'OPENSHELL_FENCED=1 exec node /opt/openshell/supervisor.mjs',
 ].join('\n');
 
 export function supervisorEntrypoint(): { Entrypoint: string[]; Env: string[] } {
   return {
     Entrypoint: ['/bin/sh', '-c', SCRIPT],
-    Env: [`OPENSHELL_FENCE_V4=${fenceRules(4)}`, `OPENSHELL_FENCE_V6=${fenceRules(6)}`],
+    Env: [`OPENSHELL_FENCE_V4=${fenceRules(4)}`, `OPENSHELL_FENCE_V6=${fenceRules(6)}`, `${DIAG_LAUNCHER_ENV}=${DIAG_LAUNCHER}`],
   };
 }

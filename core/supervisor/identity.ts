@@ -97,6 +97,12 @@ export class Identifier {
   }
 
   async identify(peer: Endpoint, proxy: Endpoint): Promise<IdentityResult> {
+    // An inherited netlink socket answers on this thread: the owner is then looked for knowing the socket.
+    const now = this.diag?.lookupNow(peer, proxy);
+    if (now !== undefined) {
+      const found = now ?? this.socketFromProc(peer, proxy);
+      return this.identifyInode(found?.inode ?? null, peer, found?.uid);
+    }
     const lookup = this.locate(peer, proxy);
     // While the helper answers (a process wake-up, ~0.1 ms on a busy machine), the most recent owner is
     // read: usually the same client again. It counts only if its descriptors, read after this connection

@@ -78,7 +78,8 @@ async function main(): Promise<void> {
     });
   }
   // Warms the netlink helper and says which socket lookup is in use (netlink, or the slow /proc/net/tcp).
-  void selfCheck(diag).then((method) => events.line({ type: 'identity', method }));
+  // `inProcess`: on the netlink socket the launcher left open (boot.ts), not through the helper process.
+  void selfCheck(diag).then((method) => events.line({ type: 'identity', method, inProcess: method === 'netlink' && diag.inProcess }));
   const shutdown = (): void => {
     watcher.stop();
     stopCaWatch();

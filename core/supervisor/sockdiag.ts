@@ -1,12 +1,14 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { isIPv4 } from 'node:net';
 import { createInterface } from 'node:readline';
+import { FdSockDiag, inheritedDiagFd } from './sockdiag-fd.ts';
 
 /**
  * Finds the inode of one TCP socket by its exact 4-tuple with NETLINK_SOCK_DIAG: a hash lookup in the
  * kernel, where reading /proc/net/tcp walks the whole (host-sized) table — milliseconds per read on big
- * hosts. Node cannot open netlink sockets, so a small python3 helper in the supervisor image does it.
- * Any failure answers null and the caller falls back to /proc/net/tcp.
+ * hosts. Node cannot open netlink sockets: with one inherited from the launcher (`sockdiag-fd.ts`) the
+ * query runs on this thread; otherwise, or when that fails, a small python3 helper in the supervisor
+ * image does it. Any failure answers null and the caller falls back to /proc/net/tcp.
  */
 
 const HELPER = `
@@ -58,11 +60,41 @@ export class SockDiag {
   private readonly waiting: ((line: string | null) => void)[] = [];
   private failures = 0;
   private answered = false;
+  private direct: FdSockDiag | null;
+  private directFailures = 0;
 
-  constructor(private readonly python = 'python3') {}
+  constructor(
+    private readonly python = 'python3',
+    fd: number | null = inheritedDiagFd(),
+  ) {
+    this.direct = fd === null ? null : new FdSockDiag(fd);
+  }
+
+  /** Whether lookups run on this thread (an inherited netlink socket) rather than in the helper. */
+  get inProcess(): boolean {
+    return this.direct !== null;
+  }
+
+  /**
+   * The answer from the inherited socket, at once; undefined when there is none to ask or it could not
+   * answer (then `lookup` asks the helper). Repeated failures give the inherited socket up.
+   */
+  lookupNow(local: DiagEndpoint, remote: DiagEndpoint): { inode: number; uid: number } | null | undefined {
+    if (!this.direct || !isIPv4(local.ip) || !isIPv4(remote.ip)) return undefined;
+    try {
+      const found = this.direct.lookup(local, remote);
+      this.directFailures = 0;
+      return found;
+    } catch {
+      if (++this.directFailures >= MAX_FAILURES) this.direct = null;
+      return undefined;
+    }
+  }
 
   /** The inode and uid of the socket whose local end is `local` and remote end is `remote`, or null. */
   async lookup(local: DiagEndpoint, remote: DiagEndpoint): Promise<{ inode: number; uid: number } | null> {
+    const now = this.lookupNow(local, remote);
+    if (now !== undefined) return now;
     const child = this.ensure();
     if (!child) return null;
     const v4 = isIPv4(local.ip) && isIPv4(remote.ip);

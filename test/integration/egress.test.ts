@@ -41,7 +41,7 @@ describe('egress by binary identity', () => {
     expect(allow[0]!.cmdline).toContain(`http://${up.ip}:8080/hello.txt`);
     await waitForLine(name, (l) => l.type === 'flow-end' && l.seq === allow[1]!.seq && Number(l.bytesIn) > 0);
     // Sockets are found by netlink (a hash lookup), not by walking /proc/net/tcp.
-    expect(await waitForLine(name, (l) => l.type === 'identity')).toMatchObject({ method: 'netlink' });
+    expect(await waitForLine(name, (l) => l.type === 'identity')).toMatchObject({ method: 'netlink', inProcess: true });
   });
 
   it('denies python3 with a JSON 403 naming the binary and the missing rule', async () => {
