@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 
 /** Small readers over `/proc` for one process. Every reader returns null when the process is gone. */
 
@@ -25,6 +25,23 @@ function tryOr<T>(fn: () => T): T | null {
   }
 }
 
+/**
+ * A small /proc file in one read into a shared buffer: open, read, close. `readFileSync` also stats the
+ * file and reads again to find its end, which on the connection's path (a few files per lookup) counts.
+ * Files that do not fit are read whole the usual way.
+ */
+const SMALL = Buffer.alloc(16 * 1024);
+function readSmall(file: string, encoding: 'latin1' | 'utf8'): string {
+  const fd = openSync(file, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, SMALL, 0, SMALL.length, null);
+  } finally {
+    closeSync(fd);
+  }
+  return n < SMALL.length ? SMALL.toString(encoding, 0, n) : readFileSync(file, encoding);
+}
+
 export function procReader(root = '/proc'): ProcReader {
   return {
     root,
@@ -44,19 +61,19 @@ export function procReader(root = '/proc'): ProcReader {
     // The name in parentheses may hold spaces and ')': fields are counted after the last ')'.
     ppid: (pid) =>
       tryOr(() => {
-        const stat = readFileSync(`${root}/${pid}/stat`, 'latin1');
+        const stat = readSmall(`${root}/${pid}/stat`, 'latin1');
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ', 2)[1]);
         return Number.isInteger(ppid) ? ppid : null;
       }),
     cmdline: (pid) =>
       tryOr(() => {
-        const raw = readFileSync(`${root}/${pid}/cmdline`, 'utf8');
+        const raw = readSmall(`${root}/${pid}/cmdline`, 'utf8');
         return raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
       }),
     children: (pid) => {
       const out: number[] = [];
       for (const tid of tryOr(() => readdirSync(`${root}/${pid}/task`)) ?? []) {
-        const text = tryOr(() => readFileSync(`${root}/${pid}/task/${tid}/children`, 'latin1')) ?? '';
+        const text = tryOr(() => readSmall(`${root}/${pid}/task/${tid}/children`, 'latin1')) ?? '';
         for (const c of text.split(' ')) if (c.trim() !== '') out.push(Number(c));
       }
       return out;
@@ -69,6 +86,7 @@ export function procReader(root = '/proc'): ProcReader {
 export function holdsSocket(proc: ProcReader, pid: number, link: string): boolean {
   const fds = proc.fds(pid);
   if (!fds) return false;
-  for (const fd of fds) if (proc.fdLink(pid, fd) === link) return true;
+  // Newest descriptors first: the socket just connected is usually the highest one.
+  for (let i = fds.length - 1; i >= 0; i--) if (proc.fdLink(pid, fds[i]!) === link) return true;
   return false;
 }
