@@ -13,9 +13,16 @@ import { pack } from 'tar-stream';
 import { docker, bridgeGateway, supervisor, supervisorShell, waitForLine, writePolicyFile } from '../integration/egress-helpers.ts';
 import { execCapture } from '../integration/helpers.ts';
 import { benchClient } from './stats.ts';
+import { DIAG_LAUNCHER_ENV } from '../../core/supervisor/sockdiag-fd.ts';
 
 const N = Number(process.env.BENCH_REQUESTS ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/**
+ * New connections made through every path before anything is measured. The supervisor runs on a JIT:
+ * its per-connection code is optimised after some hundreds of connections (a fresh supervisor's first
+ * ones take about 0.3 ms more). Every path gets the same warm-up, so the figures are steady-state ones.
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
 const CLIENT = benchClient('http-client.py');
 const UPSTREAM_JS = `
 const http = require('http'); const chunk = Buffer.alloc(1 << 20, 97);
@@ -122,13 +129,14 @@ const sweep = [];
 for (let i = 0; i < 10; i++) { warm.watchHolders(first, () => undefined); await warm.sweep.settled(); sweep.push(warm.sweep.lastPassMs); }
 sweep.sort((a, b) => a - b);
 const pids = String(readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).length);
-console.log(JSON.stringify({ binary: first.binary, tasks: pids, repeat: q(repeat), netlink: q(netlink), afterLocate: q(afterLocate), cold: q(cold), procfs: q(procfs), sweep: q(sweep) }));
+console.log(JSON.stringify({ binary: first.binary, tasks: pids, inProcess: diag.inProcess, repeat: q(repeat), netlink: q(netlink), afterLocate: q(afterLocate), cold: q(cold), procfs: q(procfs), sweep: q(sweep) }));
 diag.close();
 `;
 
 interface PodIdentity {
   binary: string;
   tasks: string;
+  inProcess: boolean;
   repeat: number[];
   netlink: number[];
   afterLocate: number[];
@@ -154,7 +162,8 @@ async function identityInPod(gw: EmbeddedGateway, name: string): Promise<PodIden
   ]);
   await new Promise((r) => setTimeout(r, 1500));
   try {
-    const text = await supervisorShell(name, 'node /tmp/idbench.mjs 2>&1 | tail -1');
+    // Started as the supervisor is (boot.ts): through the launcher that leaves a netlink socket open.
+    const text = await supervisorShell(name, `python3 -I -S -c "$${DIAG_LAUNCHER_ENV}" node /tmp/idbench.mjs 2>&1 | tail -1`);
     return JSON.parse(text.slice(text.indexOf('{'))) as PodIdentity;
   } finally {
     await execCapture(gw, name, ['sh', '-c', 'kill $(cat /tmp/idbench.pids); rm -f /tmp/idbench.pids']);
@@ -166,7 +175,7 @@ function reportIdentity(res: PodIdentity): void {
   const f = (xs: number[]): string => `${xs[0]!.toFixed(3)} / ${xs[1]!.toFixed(3)} ms`;
   console.log(`  identity lookup in the supervisor, ${res.tasks} processes in the pod, client ${res.binary} (p50 / p99):`);
   console.log(`    client seen before (recent owner, cached)  ${f(res.repeat)}   (target p50 < 0.3 ms)`);
-  console.log(`      of which netlink helper round trip       ${f(res.netlink)}`);
+  console.log(`      of which netlink lookup (${res.inProcess ? 'in process' : 'helper   '})       ${f(res.netlink)}`);
   console.log(`      of which /proc (holder, ancestors, TOFU) ${f(res.afterLocate)}`);
   console.log(`    new client (cold caches but TOFU)          ${f(res.cold)}`);
   console.log(`    same, /proc/net/tcp, no netlink            ${f(res.procfs)}`);
@@ -238,6 +247,15 @@ export async function run(): Promise<void> {
     console.log(`through the proxy vs direct, ${N} requests each, ${ROUNDS} rounds (median), upstream node on ${EGRESS_NETWORK}:`);
     const splice = await startSpliceRelay(name);
     const rounds: { base: Figures[]; ours: Figures[]; squid: Figures[]; splice: Figures[] } = { base: [], ours: [], squid: [], splice: [] };
+    if (WARMUP > 0) {
+      const warm = (run: (args: string[]) => Promise<string>, via?: string): Promise<string> =>
+        run(['python3', '-c', CLIENT, 'new', ip, '8080', String(WARMUP), ...(via ? [via] : [])]);
+      await warm(inDirect);
+      await warm(inAgent, '127.0.0.1:3128');
+      if (squid) await warm(inDirect, `${gwIp}:3129`);
+      if (splice) await warm(inAgent, '127.0.0.1:3132');
+      console.log(`  (after a warm-up of ${WARMUP} new connections through each path)`);
+    }
     for (let i = 0; i < ROUNDS; i++) {
       // Interleaved, so noise from the shared machine spreads over all three.
       rounds.base.push(await measure(inDirect, ip));
