@@ -11,7 +11,8 @@ export const MIRROR = 'http://deb.debian.org/debian';
 
 /** What each image needs on top of a minimal Debian. */
 export const IMAGE_PACKAGES: Readonly<Record<ImageKind, readonly string[]>> = {
-  supervisor: ['ca-certificates', 'iptables', 'nodejs', 'procps'],
+  // python3: the netlink launcher (boot.ts) and the helpers (sockdiag.ts, splice/); each falls back without it.
+  supervisor: ['ca-certificates', 'iptables', 'nodejs', 'procps', 'python3'],
   sandbox: ['bash', 'ca-certificates', 'curl', 'git', 'nodejs', 'passwd', 'procps', 'python3'],
 };
 
