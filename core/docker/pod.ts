@@ -11,6 +11,13 @@ import { seedStateBoot, writeStateFiles, type StateFile } from './policy-volume.
 import { AGENT_TLS_DIR, agentRoots, sharesSupervisorRoots, tlsBoot, tlsEnv, writeAgentTls, writeCaState } from './tls-files.ts';
 import { createCa } from '../tls/ca.ts';
 
+/**
+ * Both containers' output is kept by Docker, bounded: the supervisor's is the event stream the gateway
+ * follows and resumes from (about 0.5 KB per connection), the agent's is its terminal. Unbounded (the
+ * json-file default), a busy agent fills the disk; 4 files of 50 MB keep some 400,000 connections back.
+ */
+export const POD_LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '50m', 'max-file': '4' } } as const;
+
 export const PROXY_URL = 'http://127.0.0.1:3128';
 
 /** What a sandbox was created with; stored as a label so any client reads the same truth. */
@@ -83,6 +90,7 @@ async function createSupervisor(docker: Docker, spec: PodSpec, seed: { Entrypoin
       Init: true,
       PidsLimit: 256,
       Memory: 512 * 1024 ** 2,
+      LogConfig: POD_LOG_CONFIG,
       RestartPolicy: { Name: 'no' },
       Mounts: [
         { Type: 'volume', Source: volumeName(spec.name, 'state'), Target: '/var/lib/openshell' },
@@ -112,6 +120,7 @@ async function createAgent(docker: Docker, spec: PodSpec, supervisorId: string):
       SecurityOpt: ['no-new-privileges', ...(fs ? [seccompSecurityOpt()] : [])],
       ...(fs ? { ReadonlyRootfs: true, Tmpfs: tmpfsMounts(fs) } : {}),
       PidsLimit: 1024,
+      LogConfig: POD_LOG_CONFIG,
       ...(spec.memory === undefined ? {} : { Memory: spec.memory, MemorySwap: spec.memory }),
       ...(spec.cpu === undefined ? {} : { NanoCpus: Math.round(spec.cpu * 1e9) }),
       RestartPolicy: { Name: 'no' },

@@ -32,6 +32,9 @@ describe('sandbox lifecycle on a real engine', () => {
     expect(agent.HostConfig.CapDrop).toEqual(['ALL']);
     expect(agent.HostConfig.SecurityOpt).toContain('no-new-privileges');
     expect(agent.HostConfig.PidsLimit).toBeGreaterThan(0);
+    // Output is kept bounded, whatever the engine's default log driver: a busy agent cannot fill the disk.
+    const supervisor = await docker.getContainer(`openshell-${name}-supervisor`).inspect();
+    for (const c of [agent, supervisor]) expect(c.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '50m', 'max-file': '4' } });
   });
 
   it('lists by label selector', async () => {
