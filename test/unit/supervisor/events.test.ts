@@ -39,7 +39,15 @@ describe('the event sink', () => {
   it('in batch mode writes allows and flow-ends together within the window, denies and status lines at once, in order', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'events-'));
     const out: string[] = [];
-    const types = (text: string): string[] => text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string; action?: string }).action ?? (JSON.parse(l) as { type: string }).type);
+    // Each write as the kinds of its lines: a decision's action, else the line's type.
+    const types = (text: string): string[] =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const o = JSON.parse(l) as { type: string; action?: string };
+          return o.action ?? o.type;
+        });
     const sink = new EventSink({ dir, sandbox: 's', write: (l) => out.push(l), batch: true, rotateBytes: 2048 });
     const seq = sink.decision({ ...decision, action: 'allow' });
     sink.flowEnd(seq, { bytesIn: 1, bytesOut: 2, durationMs: 3 });
