@@ -1,7 +1,7 @@
 import { findClientSocket, parseProcNetTcp } from './procnet.ts';
 import { holdsSocket, procReader, type ProcReader } from './procfs.ts';
 import { HolderSweep } from './holder-sweep.ts';
-import type { SockDiag } from './sockdiag.ts';
+import type { DiagAnswer, DiagEndpoint, SockDiag } from './sockdiag.ts';
 import { TofuCache } from './tofu.ts';
 
 /**
@@ -34,15 +34,9 @@ export interface IdentityFailure {
 
 export type IdentityResult = Identity | IdentityFailure;
 
-export interface Located {
-  readonly inode: number;
-  readonly uid: number;
-}
-
-export interface Endpoint {
-  readonly ip: string;
-  readonly port: number;
-}
+/** The client socket's inode and creator uid, and one end of a connection: the socket lookup's own types. */
+export type Located = DiagAnswer;
+export type Endpoint = DiagEndpoint;
 
 /** One process as read for identification. */
 interface ProcessSnapshot {

@@ -23,9 +23,16 @@ const REQUEST_BYTES = 72;
 const UID_AT = 80;
 const INODE_AT = 84;
 
-export interface DiagEnd {
+/** One end of a TCP connection. */
+export interface DiagEndpoint {
   readonly ip: string;
   readonly port: number;
+}
+
+/** What the kernel says of a socket: its inode and the uid that created it. */
+export interface DiagAnswer {
+  readonly inode: number;
+  readonly uid: number;
 }
 
 /** The launcher's descriptor, or null when there is none (started another way, or netlink was refused). */
@@ -47,7 +54,7 @@ export class FdSockDiag {
    * The inode and uid of the IPv4 TCP socket `local` → `remote`; null when the kernel has no such socket.
    * Throws when the query cannot be made or answered at once (the caller falls back); IPv6 is left to it.
    */
-  lookup(local: DiagEnd, remote: DiagEnd): { inode: number; uid: number } | null {
+  lookup(local: DiagEndpoint, remote: DiagEndpoint): DiagAnswer | null {
     if (!isIPv4(local.ip) || !isIPv4(remote.ip)) throw new Error('IPv6 lookups go to the helper');
     const seq = (this.seq = (this.seq % 0x7fffffff) + 1);
     const r = this.request.fill(0);

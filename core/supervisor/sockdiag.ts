@@ -1,7 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { isIPv4 } from 'node:net';
 import { createInterface } from 'node:readline';
-import { FdSockDiag, inheritedDiagFd } from './sockdiag-fd.ts';
+import { FdSockDiag, inheritedDiagFd, type DiagAnswer, type DiagEndpoint } from './sockdiag-fd.ts';
+
+export type { DiagAnswer, DiagEndpoint };
 
 /**
  * Finds the inode of one TCP socket by its exact 4-tuple with NETLINK_SOCK_DIAG: a hash lookup in the
@@ -50,11 +52,6 @@ const FIRST_TIMEOUT_MS = 3_000;
 /** Restarts allowed before the helper is given up for good (then /proc/net/tcp answers). */
 const MAX_FAILURES = 5;
 
-export interface DiagEndpoint {
-  readonly ip: string;
-  readonly port: number;
-}
-
 export class SockDiag {
   private child: ChildProcessWithoutNullStreams | null = null;
   private readonly waiting: ((line: string | null) => void)[] = [];
@@ -79,7 +76,7 @@ export class SockDiag {
    * The answer from the inherited socket, at once; undefined when there is none to ask or it could not
    * answer (then `lookup` asks the helper). Repeated failures give the inherited socket up.
    */
-  lookupNow(local: DiagEndpoint, remote: DiagEndpoint): { inode: number; uid: number } | null | undefined {
+  lookupNow(local: DiagEndpoint, remote: DiagEndpoint): DiagAnswer | null | undefined {
     if (!this.direct || !isIPv4(local.ip) || !isIPv4(remote.ip)) return undefined;
     try {
       const found = this.direct.lookup(local, remote);
@@ -92,7 +89,7 @@ export class SockDiag {
   }
 
   /** The inode and uid of the socket whose local end is `local` and remote end is `remote`, or null. */
-  async lookup(local: DiagEndpoint, remote: DiagEndpoint): Promise<{ inode: number; uid: number } | null> {
+  async lookup(local: DiagEndpoint, remote: DiagEndpoint): Promise<DiagAnswer | null> {
     const now = this.lookupNow(local, remote);
     if (now !== undefined) return now;
     const child = this.ensure();
