@@ -1,5 +1,5 @@
 import { findClientSocket, parseProcNetTcp } from './procnet.ts';
-import { holdsSocket, procReader, type ProcReader } from './procfs.ts';
+import { holdsSocket, procReader, socketFd, type ProcReader } from './procfs.ts';
 import { HolderSweep } from './holder-sweep.ts';
 import type { DiagAnswer, DiagEndpoint, SockDiag } from './sockdiag.ts';
 import { TofuCache } from './tofu.ts';
@@ -44,6 +44,8 @@ interface ProcessSnapshot {
   /** Targets of its open descriptors (`socket:[inode]`, files…). */
   readonly links: ReadonlySet<string>;
   readonly chain: readonly number[];
+  /** Its thread count when read (undefined: unknown), so its children are found without listing its tasks. */
+  readonly threads: number | undefined;
   readonly binary: string | null;
   readonly cmdline: readonly string[];
   readonly ancestors: readonly string[];
@@ -55,6 +57,11 @@ const MAX_ANCESTORS = 32;
 export class Identifier {
   /** Recent socket owners first: long-lived clients (an agent's HTTP pool) are found without a full scan. */
   private readonly recent: number[] = [];
+  /**
+   * For each recent owner, the descriptor its last socket was found at. A client that closes a socket and
+   * opens the next one usually gets the same number back: one readlink then proves it holds the new one.
+   */
+  private readonly lastFd = new Map<number, string>();
   private readonly stopAt: ReadonlySet<number>;
   /** Every other process, looked at right after admission (SCM_RIGHTS, re-parented children). */
   readonly sweep: HolderSweep;
@@ -135,10 +142,10 @@ export class Identifier {
     const read = early?.links.has(link) ? early : null;
     const owner = read ? this.remember(read.pid) : this.findOwner(link, uid);
     if (owner === null) return unknown(`no process holds ${link} (it exited, or it is outside this pid namespace)`);
-    const { chain, binary, cmdline, ancestors } = read ?? this.readProcess(owner, false);
+    const { chain, threads, binary, cmdline, ancestors } = read ?? this.readProcess(owner, false);
     if (binary === null) return unknown(`process ${owner} exited before it could be identified`);
     const seen = { pid: owner, ancestors, cmdline };
-    const others = this.otherHolders(owner, chain, link);
+    const others = this.otherHolders(owner, threads, chain, link);
     for (const pid of others) {
       const exe = this.proc.exe(pid);
       if (exe !== null && exe !== binary)
@@ -149,7 +156,8 @@ export class Identifier {
       if (exe === '') continue;
       let t;
       try {
-        t = await this.tofu.check(exe, `${this.proc.root}/${pid}/exe`);
+        const via = `${this.proc.root}/${pid}/exe`;
+        t = this.tofu.checkKnown(exe, via) ?? (await this.tofu.check(exe, via));
       } catch {
         return unknown(`could not read the executable of process ${pid}`);
       }
@@ -164,7 +172,16 @@ export class Identifier {
    * socket's creator before the rest (a stat is cheaper than listing descriptors); stops at the first holder.
    */
   private findOwner(link: string, uid: number | undefined): number | null {
-    for (const pid of this.recent) if (holdsSocket(this.proc, pid, link)) return this.remember(pid);
+    const holding = (pid: number): boolean => {
+      const fd = socketFd(this.proc, pid, link);
+      if (fd !== null) this.remember(pid, fd);
+      return fd !== null;
+    };
+    for (const pid of this.recent) {
+      const hint = this.lastFd.get(pid);
+      if (hint !== undefined && this.proc.fdLink(pid, hint) === link) return this.remember(pid, hint);
+      if (holding(pid)) return pid;
+    }
     // Listed only on a miss: listing /proc costs more than the rest of a lookup with a recent owner.
     const pids = this.proc.pids().sort((a, b) => b - a);
     const skip = new Set([...this.recent, ...this.stopAt]);
@@ -172,37 +189,40 @@ export class Identifier {
     for (const pid of pids) {
       if (skip.has(pid)) continue;
       if (uid !== undefined && this.proc.uid(pid) !== uid) later.push(pid);
-      else if (holdsSocket(this.proc, pid, link)) return this.remember(pid);
+      else if (holding(pid)) return pid;
     }
-    for (const pid of later) if (holdsSocket(this.proc, pid, link)) return this.remember(pid);
+    for (const pid of later) if (holding(pid)) return pid;
     return null;
   }
 
   /** What identification reads of one process (its descriptors' targets only for the early read). */
   private readProcess(pid: number, withLinks = true): ProcessSnapshot {
-    const chain = this.ancestorsOf(pid);
+    const own = this.proc.stat(pid);
+    const chain = this.ancestorsFrom(own?.ppid ?? null);
     const links = new Set<string>();
     if (withLinks) for (const fd of this.proc.fds(pid) ?? []) {
       const target = this.proc.fdLink(pid, fd);
       if (target !== null) links.add(target);
     }
-    return { pid, links, chain, binary: this.proc.exe(pid), cmdline: this.proc.cmdline(pid) ?? [], ancestors: chain.map((p) => this.proc.exe(p) ?? '') };
+    return { pid, links, chain, threads: own?.threads, binary: this.proc.exe(pid), cmdline: this.proc.cmdline(pid) ?? [], ancestors: chain.map((p) => this.proc.exe(p) ?? '') };
   }
 
-  private remember(pid: number): number {
+  private remember(pid: number, fd?: string): number {
     const i = this.recent.indexOf(pid);
     if (i >= 0) this.recent.splice(i, 1);
     this.recent.unshift(pid);
-    if (this.recent.length > MRU_SIZE) this.recent.pop();
+    if (this.recent.length > MRU_SIZE) this.lastFd.delete(this.recent.pop()!);
+    if (fd !== undefined) this.lastFd.set(pid, fd);
     return pid;
   }
 
-  private ancestorsOf(pid: number): number[] {
+  /** The ancestors above a process whose parent is `ppid`, nearest first, up to the supervisor or init. */
+  private ancestorsFrom(ppid: number | null): number[] {
     const chain: number[] = [];
-    let cur = this.proc.ppid(pid);
+    let cur = ppid;
     while (cur !== null && !this.stopAt.has(cur) && chain.length < MAX_ANCESTORS) {
       chain.push(cur);
-      cur = this.proc.ppid(cur);
+      cur = this.proc.stat(cur)?.ppid ?? null;
     }
     return chain;
   }
@@ -213,10 +233,10 @@ export class Identifier {
    * found by the holder sweep (`holder-sweep.ts`) right after: a scan of every process is too slow for
    * the connection's path (milliseconds with a few hundred processes).
    */
-  private otherHolders(owner: number, chain: readonly number[], link: string): number[] {
+  private otherHolders(owner: number, threads: number | undefined, chain: readonly number[], link: string): number[] {
     const out: number[] = [];
     for (const pid of chain) if (holdsSocket(this.proc, pid, link)) out.push(pid);
-    const queue = this.proc.children(owner);
+    const queue = this.proc.children(owner, threads);
     for (let i = 0; i < queue.length && i < 256; i++) {
       const pid = queue[i]!;
       if (holdsSocket(this.proc, pid, link)) out.push(pid);

@@ -10,11 +10,21 @@ export interface ProcReader {
   uid(pid: number): number | null;
   fdLink(pid: number, fd: string): string | null;
   exe(pid: number): string | null;
-  ppid(pid: number): number | null;
+  /** Parent pid and thread count, from one read of `/proc/<pid>/stat`. */
+  stat(pid: number): ProcStat | null;
   cmdline(pid: number): string[] | null;
-  /** Direct children of every thread of `pid` (needs CONFIG_PROC_CHILDREN; empty without it). */
-  children(pid: number): number[];
+  /**
+   * Direct children of every thread of `pid` (needs CONFIG_PROC_CHILDREN; empty without it). A caller
+   * that just read the process's stat passes its thread count: a single-threaded process's one task is
+   * then read without listing `task/`.
+   */
+  children(pid: number, threads?: number): number[];
   netTcp(family: 4 | 6): string;
+}
+
+export interface ProcStat {
+  readonly ppid: number;
+  readonly threads: number;
 }
 
 function tryOr<T>(fn: () => T): T | null {
@@ -58,21 +68,25 @@ export function procReader(root = '/proc'): ProcReader {
     fdLink: (pid, fd) => tryOr(() => readlinkSync(`${root}/${pid}/fd/${fd}`)),
     exe: (pid) => tryOr(() => readlinkSync(`${root}/${pid}/exe`)),
     // `stat`, not `status`: the kernel formats far less (about a third of the time in a sandbox).
-    // The name in parentheses may hold spaces and ')': fields are counted after the last ')'.
-    ppid: (pid) =>
+    // The name in parentheses may hold spaces and ')': fields are counted after the last ')'
+    // (state, ppid, …; num_threads is the 20th field of the file, the 18th after the name).
+    stat: (pid) =>
       tryOr(() => {
-        const stat = readSmall(`${root}/${pid}/stat`, 'latin1');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ', 2)[1]);
-        return Number.isInteger(ppid) ? ppid : null;
+        const text = readSmall(`${root}/${pid}/stat`, 'latin1');
+        const f = text.slice(text.lastIndexOf(')') + 2).split(' ', 18);
+        const ppid = Number(f[1]);
+        const threads = Number(f[17]);
+        return Number.isInteger(ppid) && Number.isInteger(threads) ? { ppid, threads } : null;
       }),
     cmdline: (pid) =>
       tryOr(() => {
         const raw = readSmall(`${root}/${pid}/cmdline`, 'utf8');
         return raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
       }),
-    children: (pid) => {
+    children: (pid, threads) => {
       const out: number[] = [];
-      for (const tid of tryOr(() => readdirSync(`${root}/${pid}/task`)) ?? []) {
+      const tids = threads === 1 ? [String(pid)] : (tryOr(() => readdirSync(`${root}/${pid}/task`)) ?? []);
+      for (const tid of tids) {
         const text = tryOr(() => readSmall(`${root}/${pid}/task/${tid}/children`, 'latin1')) ?? '';
         for (const c of text.split(' ')) if (c.trim() !== '') out.push(Number(c));
       }
@@ -84,9 +98,14 @@ export function procReader(root = '/proc'): ProcReader {
 
 /** Whether `pid` holds `socket:[inode]` among its open descriptors. */
 export function holdsSocket(proc: ProcReader, pid: number, link: string): boolean {
+  return socketFd(proc, pid, link) !== null;
+}
+
+/** The descriptor of `pid` that holds `socket:[inode]`, or null. */
+export function socketFd(proc: ProcReader, pid: number, link: string): string | null {
   const fds = proc.fds(pid);
-  if (!fds) return false;
+  if (!fds) return null;
   // Newest descriptors first: the socket just connected is usually the highest one.
-  for (let i = fds.length - 1; i >= 0; i--) if (proc.fdLink(pid, fds[i]!) === link) return true;
-  return false;
+  for (let i = fds.length - 1; i >= 0; i--) if (proc.fdLink(pid, fds[i]!) === link) return fds[i]!;
+  return null;
 }

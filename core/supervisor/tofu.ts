@@ -59,6 +59,16 @@ export class TofuCache {
     this.trusted = store.load();
   }
 
+  /**
+   * The answer without hashing, when `via` still has the fingerprint of the last hash of `path`;
+   * undefined when it must be hashed (`check`). Throws when `via` cannot be read.
+   */
+  checkKnown(path: string, via: string): TofuResult | undefined {
+    const known = this.entries.get(path);
+    if (known && same(known.fp, this.io.stat(via))) return result(path, known.hash, this.trusted.get(path)!);
+    return undefined;
+  }
+
   /** `path` is the kernel-resolved executable path; `via` is the file to read (`/proc/<pid>/exe`). */
   async check(path: string, via: string): Promise<TofuResult> {
     const fp = this.io.stat(via);

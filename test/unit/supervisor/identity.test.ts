@@ -80,7 +80,7 @@ describe('binary identity from /proc', () => {
       uid: () => 1000,
       fdLink: (pid, fd) => fds[pid]?.[Number(fd)] ?? null,
       exe: (pid) => exe[pid] ?? null,
-      ppid: (pid) => ppid[pid] ?? null,
+      stat: (pid) => (ppid[pid] === undefined ? null : { ppid: ppid[pid], threads: 1 }),
       cmdline: () => ['x'],
       children: (pid) => Object.entries(ppid).filter(([, p]) => p === pid).map(([c]) => Number(c)),
       netTcp: (f) => (f === 4 ? tcp : ''),
@@ -91,6 +91,92 @@ describe('binary identity from /proc', () => {
     );
     expect(id).toMatchObject({ ok: false, error: 'identity_ambiguous', binary: '/usr/bin/curl', pid: 11 });
     expect(id.ok ? '' : id.reason).toContain('/usr/bin/python3.11');
+  });
+});
+
+/** Python that opens a connection per line read: the first replaced by the second, the third beside it. */
+const RECONNECTER = `
+import socket, sys
+addr = ("127.0.0.1", int(sys.argv[1]))
+a = socket.create_connection(addr); print(a.fileno(), flush=True); sys.stdin.readline()
+a.close(); b = socket.create_connection(addr); print(b.fileno(), flush=True); sys.stdin.readline()
+c = socket.create_connection(addr); print(c.fileno(), flush=True); sys.stdin.readline()
+`;
+
+/** A /proc reader that counts how often each process's descriptors are listed. */
+function countingReader(): { proc: ProcReader; listings: (pid: number) => number } {
+  const real = procReader();
+  const n = new Map<number, number>();
+  return {
+    proc: {
+      ...real,
+      fds: (pid) => {
+        n.set(pid, (n.get(pid) ?? 0) + 1);
+        return real.fds(pid);
+      },
+    },
+    listings: (pid) => n.get(pid) ?? 0,
+  };
+}
+
+describe('a client that keeps connecting', () => {
+  it('is found again by the descriptor its last socket had, and by a full look when that misses', async () => {
+    server = createServer();
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const accepted: Socket[] = [];
+    server.on('connection', (s) => accepted.push(s));
+    const child = spawn('/usr/bin/python3', ['-c', RECONNECTER, String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    children.push(child);
+    const lines: string[] = [];
+    child.stdout.on('data', (d: Buffer) => lines.push(...d.toString().trim().split('\n')));
+    const next = async (n: number): Promise<Socket> => {
+      while (lines.length < n || accepted.length < n) await new Promise((r) => setTimeout(r, 5));
+      return accepted[n - 1]!;
+    };
+    const { proc, listings } = countingReader();
+    const ident = new Identifier(proc, new TofuCache(), -1);
+    // As the supervisor does once netlink named the socket (without netlink here: /proc/net/tcp names it).
+    const identify = (s: Socket) => {
+      const found = ident.socketFromProc(...ends(s));
+      return ident.identifyInode(found?.inode ?? null, ends(s)[0], found?.uid);
+    };
+
+    expect(await identify(await next(1))).toMatchObject({ ok: true, pid: child.pid });
+    // The first socket closed, the next one took its descriptor: no listing of any process's descriptors.
+    child.stdin.write('\n');
+    const second = await next(2);
+    expect(lines[1]).toBe(lines[0]);
+    const before = listings(child.pid!);
+    expect(await identify(second)).toMatchObject({ ok: true, pid: child.pid });
+    // Its descriptors were not listed: one readlink of the known one proved it holds the new socket.
+    expect(listings(child.pid!)).toBe(before);
+    // A socket at another descriptor (the second is still open there): found all the same.
+    child.stdin.write('\n');
+    const third = await next(3);
+    expect(lines[2]).not.toBe(lines[1]);
+    expect(await identify(third)).toMatchObject({ ok: true, pid: child.pid, binary: realpathSync('/usr/bin/python3') });
+  });
+});
+
+describe('process facts from /proc', () => {
+  it('reads the parent and the thread count, and the children of a single-threaded process without listing its tasks', async () => {
+    const proc = procReader();
+    const me = proc.stat(process.pid);
+    expect(me?.ppid).toBe(process.ppid);
+    // Node runs several threads (V8 platform workers, libuv).
+    expect(me?.threads).toBeGreaterThan(1);
+    const parent = spawn('python3', ['-c', 'import subprocess, sys; p = subprocess.Popen(["sleep", "30"]); print(p.pid, flush=True); sys.stdin.readline()'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    children.push(parent);
+    const grandchild = Number(await new Promise<string>((r) => parent.stdout.once('data', (d: Buffer) => r(d.toString()))));
+    const st = proc.stat(parent.pid!);
+    expect(st).toEqual({ ppid: process.pid, threads: 1 });
+    expect(proc.children(parent.pid!, st!.threads)).toEqual([grandchild]);
+    expect(proc.children(parent.pid!)).toEqual([grandchild]);
+    expect(proc.stat(grandchild)?.ppid).toBe(parent.pid);
+    process.kill(grandchild, 'SIGKILL');
   });
 });
 

@@ -28,6 +28,21 @@ describe('trust on first use', () => {
     expect(io.hashed).toBe(1);
   });
 
+  it('answers at once, without hashing, only while the fingerprint of the last hash holds', async () => {
+    const io = fakeIo();
+    const t = new TofuCache(io);
+    expect(t.checkKnown('/usr/bin/curl', '/proc/1/exe')).toBeUndefined();
+    await t.check('/usr/bin/curl', '/proc/1/exe');
+    expect(t.checkKnown('/usr/bin/curl', '/proc/2/exe')).toEqual({ ok: true, hash: 'sha256:a' });
+    // Swapped in place: the fingerprint changed, so the known answer no longer counts.
+    io.fp = { ...io.fp, ctimeMs: 5 };
+    expect(t.checkKnown('/usr/bin/curl', '/proc/2/exe')).toBeUndefined();
+    io.content = 'b';
+    expect((await t.check('/usr/bin/curl', '/proc/2/exe')).ok).toBe(false);
+    expect(t.checkKnown('/usr/bin/curl', '/proc/2/exe')).toMatchObject({ ok: false, trusted: 'sha256:a' });
+    expect(io.hashed).toBe(2);
+  });
+
   it('re-hashes when the fingerprint changes and reports a changed hash as tampered', async () => {
     const io = fakeIo();
     const t = new TofuCache(io);
