@@ -1,6 +1,6 @@
 import { findClientSocket, parseProcNetTcp } from './procnet.ts';
 import { holdsSocket, procReader, socketFd, type ProcReader } from './procfs.ts';
-import { HolderSweep } from './holder-sweep.ts';
+import { HolderSweep, type SharedHolder } from './holder-sweep.ts';
 import type { DiagAnswer, DiagEndpoint, SockDiag } from './sockdiag.ts';
 import { TofuCache } from './tofu.ts';
 
@@ -145,12 +145,15 @@ export class Identifier {
     const { chain, threads, binary, cmdline, ancestors } = read ?? this.readProcess(owner, false);
     if (binary === null) return unknown(`process ${owner} exited before it could be identified`);
     const seen = { pid: owner, ancestors, cmdline };
-    const others = this.otherHolders(owner, threads, chain, link);
-    for (const pid of others) {
-      const exe = this.proc.exe(pid);
-      if (exe !== null && exe !== binary)
-        return { ok: false, error: 'identity_ambiguous', binary, ...seen, reason: `ambiguous shared socket ownership: ${link} is held by \`${binary}\` (pid ${owner}) and \`${exe}\` (pid ${pid})` };
-    }
+    const other = this.otherHolder(owner, binary, threads, chain, ancestors, link);
+    if (other)
+      return {
+        ok: false,
+        error: 'identity_ambiguous',
+        binary,
+        ...seen,
+        reason: `ambiguous shared socket ownership: ${link} is held by \`${binary}\` (pid ${owner}) and \`${other.exe}\` (pid ${other.pid})`,
+      };
     let hash = '';
     for (const [pid, exe] of [[owner, binary] as const, ...chain.map((p, i) => [p, ancestors[i]!] as const)]) {
       if (exe === '') continue;
@@ -228,20 +231,24 @@ export class Identifier {
   }
 
   /**
-   * Other holders among the owner's relatives: a socket is shared by fork (descendants) or handed to a
-   * parent. Descriptors passed to unrelated processes (SCM_RIGHTS, or kept by a re-parented child) are
-   * found by the holder sweep (`holder-sweep.ts`) right after: a scan of every process is too slow for
-   * the connection's path (milliseconds with a few hundred processes).
+   * A holder of another executable among the owner's relatives: a socket is shared by fork (descendants)
+   * or handed to a parent. Sharing within one executable is not ambiguous, so a relative running the
+   * owner's binary is not looked into: its executable is one readlink, its descriptor table one listing
+   * and a readlink per descriptor (an agent's runtime as an ancestor can hold a hundred).
+   * Descriptors passed to unrelated processes (SCM_RIGHTS, or kept by a re-parented child) are found by
+   * the holder sweep (`holder-sweep.ts`) right after: a scan of every process is too slow for the
+   * connection's path (milliseconds with a few hundred processes).
    */
-  private otherHolders(owner: number, threads: number | undefined, chain: readonly number[], link: string): number[] {
-    const out: number[] = [];
-    for (const pid of chain) if (holdsSocket(this.proc, pid, link)) out.push(pid);
+  private otherHolder(owner: number, binary: string, threads: number | undefined, chain: readonly number[], exes: readonly string[], link: string): SharedHolder | null {
+    const differs = (pid: number, exe: string | null): exe is string => exe !== null && exe !== '' && exe !== binary && holdsSocket(this.proc, pid, link);
+    for (let i = 0; i < chain.length; i++) if (differs(chain[i]!, exes[i]!)) return { pid: chain[i]!, exe: exes[i]! };
     const queue = this.proc.children(owner, threads);
     for (let i = 0; i < queue.length && i < 256; i++) {
       const pid = queue[i]!;
-      if (holdsSocket(this.proc, pid, link)) out.push(pid);
+      const exe = this.proc.exe(pid);
+      if (differs(pid, exe)) return { pid, exe };
       queue.push(...this.proc.children(pid));
     }
-    return out;
+    return null;
   }
 }
