@@ -68,65 +68,60 @@ describe('binary identity from /proc', () => {
   });
 
   it('denies a socket shared by processes with different executables as ambiguous', async () => {
-    const tcp = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   1: 0100007F:A3F2 0100007F:0C38 01 00000000:00000000 00:00000000 00000000  1000        0 555 1 0 20 4 30 10 -1`;
-    const fds: Record<number, string[]> = { 10: ['socket:[555]'], 11: ['socket:[555]'], 12: [] };
-    const exe: Record<number, string> = { 10: '/usr/bin/python3.11', 11: '/usr/bin/curl', 12: '/usr/bin/bash' };
-    const ppid: Record<number, number> = { 11: 10, 10: 12, 12: 0 };
-    const fake: ProcReader = {
-      root: '/nonexistent',
-      pids: () => [10, 11, 12],
-      fds: (pid) => (fds[pid] ?? []).map((_, i) => String(i)),
-      uid: () => 1000,
-      fdLink: (pid, fd) => fds[pid]?.[Number(fd)] ?? null,
-      exe: (pid) => exe[pid] ?? null,
-      stat: (pid) => (ppid[pid] === undefined ? null : { ppid: ppid[pid], threads: 1 }),
-      cmdline: () => ['x'],
-      children: (pid) => Object.entries(ppid).filter(([, p]) => p === pid).map(([c]) => Number(c)),
-      netTcp: (f) => (f === 4 ? tcp : ''),
-    };
-    const id = await new Identifier(fake, new TofuCache({ stat: () => ({ size: 1, mtimeMs: 1, ctimeMs: 1, dev: 1, ino: 1 }), hash: () => Promise.resolve('sha256:x') }), -1).identify(
-      { ip: '127.0.0.1', port: 0xa3f2 },
-      { ip: '127.0.0.1', port: 3128 },
-    );
+    const { proc } = fakeProc({
+      fds: { 10: ['socket:[555]'], 11: ['socket:[555]'], 12: [] },
+      exe: { 10: '/usr/bin/python3.11', 11: '/usr/bin/curl', 12: '/usr/bin/bash' },
+      ppid: { 11: 10, 10: 12, 12: 0 },
+    });
+    const id = await new Identifier(proc, fakeTofu(), -1).identify(FAKE_PEER, FAKE_PROXY);
     expect(id).toMatchObject({ ok: false, error: 'identity_ambiguous', binary: '/usr/bin/curl', pid: 11 });
     expect(id.ok ? '' : id.reason).toContain('/usr/bin/python3.11');
   });
 
   it('does not look into relatives that run the same executable, and still finds one of another that holds the socket', async () => {
-    const tcp = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   1: 0100007F:A3F2 0100007F:0C38 01 00000000:00000000 00:00000000 00000000  1000        0 555 1 0 20 4 30 10 -1`;
     // 11 connected; its parent 10 (same binary) and its child 13 (same binary) share the socket; 12 is bash.
-    const fds: Record<number, string[]> = { 10: ['socket:[555]'], 11: ['socket:[555]'], 12: ['pipe:[1]'], 13: ['socket:[555]'] };
-    const exe: Record<number, string> = { 10: '/usr/bin/curl', 11: '/usr/bin/curl', 12: '/usr/bin/bash', 13: '/usr/bin/curl' };
-    const ppid: Record<number, number> = { 13: 11, 11: 10, 10: 12, 12: 0 };
-    const listed: number[] = [];
-    const fake = (): ProcReader => ({
-      root: '/nonexistent',
-      pids: () => [13, 11, 10, 12],
-      fds: (pid) => (listed.push(pid), (fds[pid] ?? []).map((_, i) => String(i))),
-      uid: () => 1000,
-      fdLink: (pid, fd) => fds[pid]?.[Number(fd)] ?? null,
-      exe: (pid) => exe[pid] ?? null,
-      stat: (pid) => (ppid[pid] === undefined ? null : { ppid: ppid[pid], threads: 1 }),
-      cmdline: () => ['x'],
-      children: (pid) => Object.entries(ppid).filter(([, p]) => p === pid).map(([c]) => Number(c)),
-      netTcp: (f) => (f === 4 ? tcp : ''),
-    });
-    const tofu = () => new TofuCache({ stat: () => ({ size: 1, mtimeMs: 1, ctimeMs: 1, dev: 1, ino: 1 }), hash: () => Promise.resolve('sha256:x') });
-    const peer = { ip: '127.0.0.1', port: 0xa3f2 };
-    const proxy = { ip: '127.0.0.1', port: 3128 };
-    const ok = await new Identifier(fake(), tofu(), -1).identify(peer, proxy);
+    const world = {
+      fds: { 10: ['socket:[555]'], 11: ['socket:[555]'], 12: ['pipe:[1]'], 13: ['socket:[555]'] } as Record<number, string[]>,
+      exe: { 10: '/usr/bin/curl', 11: '/usr/bin/curl', 12: '/usr/bin/bash', 13: '/usr/bin/curl' },
+      ppid: { 13: 11, 11: 10, 10: 12, 12: 0 },
+    };
+    const first = fakeProc(world);
+    const ok = await new Identifier(first.proc, fakeTofu(), -1).identify(FAKE_PEER, FAKE_PROXY);
     expect(ok).toMatchObject({ ok: true, binary: '/usr/bin/curl', pid: 13, ancestors: ['/usr/bin/curl', '/usr/bin/curl', '/usr/bin/bash'] });
     // Found at 13 (newest pid first); then only bash's descriptors were listed among its relatives.
-    expect(listed).toEqual([13, 12]);
+    expect(first.listed).toEqual([13, 12]);
     // bash gets a copy of the socket: ambiguous.
-    fds[12] = ['pipe:[1]', 'socket:[555]'];
-    const shared = await new Identifier(fake(), tofu(), -1).identify(peer, proxy);
+    world.fds[12] = ['pipe:[1]', 'socket:[555]'];
+    const shared = await new Identifier(fakeProc(world).proc, fakeTofu(), -1).identify(FAKE_PEER, FAKE_PROXY);
     expect(shared).toMatchObject({ ok: false, error: 'identity_ambiguous', pid: 13 });
     expect(shared.ok ? '' : shared.reason).toContain('`/usr/bin/bash` (pid 12)');
   });
 });
+
+/** The client socket of the fake /proc below: 127.0.0.1:0xA3F2 → the proxy, inode 555, uid 1000. */
+const FAKE_TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   1: 0100007F:A3F2 0100007F:0C38 01 00000000:00000000 00:00000000 00000000  1000        0 555 1 0 20 4 30 10 -1`;
+const FAKE_PEER = { ip: '127.0.0.1', port: 0xa3f2 };
+const FAKE_PROXY = { ip: '127.0.0.1', port: 3128 };
+const fakeTofu = (): TofuCache => new TofuCache({ stat: () => ({ size: 1, mtimeMs: 1, ctimeMs: 1, dev: 1, ino: 1 }), hash: () => Promise.resolve('sha256:x') });
+
+/** A /proc of a few processes (pids newest first), recording whose descriptors were listed. */
+function fakeProc(w: { fds: Record<number, string[]>; exe: Record<number, string>; ppid: Record<number, number> }): { proc: ProcReader; listed: number[] } {
+  const listed: number[] = [];
+  const proc: ProcReader = {
+    root: '/nonexistent',
+    pids: () => Object.keys(w.exe).map(Number).sort((a, b) => b - a),
+    fds: (pid) => (listed.push(pid), (w.fds[pid] ?? []).map((_, i) => String(i))),
+    uid: () => 1000,
+    fdLink: (pid, fd) => w.fds[pid]?.[Number(fd)] ?? null,
+    exe: (pid) => w.exe[pid] ?? null,
+    stat: (pid) => (w.ppid[pid] === undefined ? null : { ppid: w.ppid[pid], threads: 1 }),
+    cmdline: () => ['x'],
+    children: (pid) => Object.entries(w.ppid).filter(([, p]) => p === pid).map(([c]) => Number(c)),
+    netTcp: (f) => (f === 4 ? FAKE_TCP : ''),
+  };
+  return { proc, listed };
+}
 
 /** Python that opens a connection per line read: the first replaced by the second, the third beside it. */
 const RECONNECTER = `
