@@ -76,8 +76,33 @@ export function cidrContains(range: Cidr, addr: Cidr): boolean {
   return range.base >> shift === addr.base >> shift;
 }
 
+/**
+ * Answers of pure functions of an address, kept for the addresses seen lately: an agent dials the same
+ * few again and again, and the bigint arithmetic behind an answer cost a few % of the proxy's CPU per
+ * new connection. Emptied when full, so it stays small whatever is dialed.
+ */
+class Memo<T> {
+  private readonly answers = new Map<string, T>();
+  constructor(private readonly max: number) {}
+  get(key: string, compute: () => T): T {
+    let v = this.answers.get(key);
+    if (v === undefined) {
+      if (this.answers.size >= this.max) this.answers.clear();
+      v = compute();
+      this.answers.set(key, v);
+    }
+    return v;
+  }
+}
+const classes = new Memo<AddressClass>(4096);
+const ranges = new Memo<Cidr | null>(4096);
+
 /** Classifies an IP literal; IPv4-mapped IPv6 is judged as the IPv4 address it carries. */
 export function classifyAddress(ip: string): AddressClass {
+  return classes.get(ip, () => classifyNow(ip));
+}
+
+function classifyNow(ip: string): AddressClass {
   const addr = addressToCidr(unmapV4(ip));
   if (!addr) return { kind: 'blocked', label: 'not an IP address' };
   for (const b of BLOCKED_C) if (cidrContains(b.cidr, addr)) return { kind: 'blocked', label: b.label };
@@ -87,10 +112,11 @@ export function classifyAddress(ip: string): AddressClass {
 
 /** Whether one of the rule's `allowed_ips` covers the address (mapped addresses compared as IPv4). */
 export function coveredBy(allowedIps: readonly string[], ip: string): boolean {
+  if (allowedIps.length === 0) return false;
   const addr = addressToCidr(unmapV4(ip));
   if (!addr) return false;
   return allowedIps.some((text) => {
-    const range = parseCidr(text);
+    const range = ranges.get(text, () => parseCidr(text));
     return range !== null && cidrContains(range, addr);
   });
 }

@@ -70,8 +70,8 @@ export class EventSink {
   /** A decision: returns its seq (the key of a later `flow-end`). */
   decision(fields: DecisionFields): number {
     const seq = this.next();
-    const event: TrafficEvent = { seq, time: new Date().toISOString(), sandbox: this.opts.sandbox, ...fields };
-    this.emit(JSON.stringify({ type: 'decision', ...event }) + '\n', true, fields.action === 'deny');
+    const event: TrafficEvent & { type: 'decision' } = { type: 'decision', seq, time: new Date().toISOString(), sandbox: this.opts.sandbox, ...fields };
+    this.emit(JSON.stringify(event) + '\n', true, fields.action === 'deny');
     return seq;
   }
 

@@ -102,6 +102,32 @@ async function startSpliceRelay(name: string): Promise<boolean> {
   return true;
 }
 
+/**
+ * The least a CONNECT relay in Node does (read the target, dial, answer 200, pipe both ways), started
+ * with the supervisor's Node in its container on 127.0.0.1:3133: the floor for a proxy written in Node,
+ * so the report can tell the runtime's cost from the proxy's own work (identity, policy, events).
+ */
+const NODE_RELAY_JS = `
+const net = require('net');
+net.createServer({ noDelay: true }, (c) => {
+  c.on('error', () => c.destroy());
+  c.once('data', (d) => {
+    const [host, port] = d.toString('latin1', 0, d.indexOf('\\r\\n')).split(' ')[1].split(':');
+    const u = net.connect({ host, port: Number(port), noDelay: true, allowHalfOpen: true }, () => {
+      c.write('HTTP/1.1 200 Connection Established\\r\\n\\r\\n');
+      c.pipe(u);
+      u.pipe(c);
+    });
+    u.on('error', () => c.destroy());
+  });
+}).listen(3133, '127.0.0.1');`;
+
+async function startNodeRelay(name: string): Promise<void> {
+  const exec = await supervisor(name).exec({ Cmd: ['node', '-e', NODE_RELAY_JS] });
+  await exec.start({ Detach: true });
+  await new Promise((r) => setTimeout(r, 500));
+}
+
 /** Runs in the supervisor container: identifies an agent client holding a connection to the proxy. */
 const IN_POD_ENTRY = `
 import { readdirSync, readFileSync } from 'node:fs';
@@ -188,7 +214,7 @@ function medianFigures(rounds: readonly Figures[]): Figures {
   return { keepP50: med('keepP50'), keepP99: med('keepP99'), newP50: med('newP50'), newP99: med('newP99'), mbps: med('mbps') };
 }
 
-function targets(base: Figures, ours: Figures, squid: Figures | null, splice: Figures | null, id: PodIdentity): void {
+function targets(base: Figures, ours: Figures, squid: Figures | null, splice: Figures | null, floor: Figures, id: PodIdentity): void {
   const line = (ok: boolean, text: string): void => console.log(`  ${ok ? 'PASS' : 'MISS'}  ${text}`);
   const added = (a: number, b: number): string => `${((a - b) * 1000).toFixed(3)} ms`;
   console.log('targets:');
@@ -203,6 +229,7 @@ function targets(base: Figures, ours: Figures, squid: Figures | null, splice: Fi
   if (splice) {
     console.log(`  ----  ceiling, C splice relay in the proxy's place: new connection added ${added(splice.newP50, base.newP50)}, throughput ${((100 * splice.mbps) / base.mbps).toFixed(0)}% of direct`);
   }
+  console.log(`  ----  floor of a Node relay in the proxy's place: new connection added ${added(floor.newP50, base.newP50)}; the proxy's own work adds ${added(ours.newP50, floor.newP50)} to that`);
   line(id.repeat[0]! < 0.3, `identity lookup p50 < 0.3 ms with ${id.tasks} processes (client seen before): ${id.repeat[0]!.toFixed(3)} ms`);
   line(id.cold[0]! < 0.3, `identity lookup p50 < 0.3 ms with ${id.tasks} processes (client never seen): ${id.cold[0]!.toFixed(3)} ms`);
 }
@@ -246,7 +273,8 @@ export async function run(): Promise<void> {
     squid = await startSquid(`${gwIp}:3129`);
     console.log(`through the proxy vs direct, ${N} requests each, ${ROUNDS} rounds (median), upstream node on ${EGRESS_NETWORK}:`);
     const splice = await startSpliceRelay(name);
-    const rounds: { base: Figures[]; ours: Figures[]; squid: Figures[]; splice: Figures[] } = { base: [], ours: [], squid: [], splice: [] };
+    await startNodeRelay(name);
+    const rounds: { base: Figures[]; ours: Figures[]; squid: Figures[]; splice: Figures[]; node: Figures[] } = { base: [], ours: [], squid: [], splice: [], node: [] };
     if (WARMUP > 0) {
       const warm = (run: (args: string[]) => Promise<string>, via?: string): Promise<string> =>
         run(['python3', '-c', CLIENT, 'new', ip, '8080', String(WARMUP), ...(via ? [via] : [])]);
@@ -254,6 +282,7 @@ export async function run(): Promise<void> {
       await warm(inAgent, '127.0.0.1:3128');
       if (squid) await warm(inDirect, `${gwIp}:3129`);
       if (splice) await warm(inAgent, '127.0.0.1:3132');
+      await warm(inAgent, '127.0.0.1:3133');
       console.log(`  (after a warm-up of ${WARMUP} new connections through each path)`);
     }
     for (let i = 0; i < ROUNDS; i++) {
@@ -262,18 +291,21 @@ export async function run(): Promise<void> {
       rounds.ours.push(await measure(inAgent, ip, '127.0.0.1:3128'));
       if (squid) rounds.squid.push(await measure(inDirect, ip, `${gwIp}:3129`));
       if (splice) rounds.splice.push(await measure(inAgent, ip, '127.0.0.1:3132'));
+      rounds.node.push(await measure(inAgent, ip, '127.0.0.1:3133'));
     }
     const base = medianFigures(rounds.base);
     const ours = medianFigures(rounds.ours);
     const sq = squid ? medianFigures(rounds.squid) : null;
     const sp = splice ? medianFigures(rounds.splice) : null;
+    const floor = medianFigures(rounds.node);
     report('direct (container → upstream)', base);
     report('openshell proxy (identity + L4 + guard, CONNECT; bulk tunnels on splice after 1 MiB)', ours, base);
     if (sq) report('squid (allow-all CONNECT on the bridge host address)', sq, base);
     else console.log('  squid: not installed (apt-get install -y squid) — skipped');
     if (sp) report('C splice relay in the supervisor (no identity, policy or events: the ceiling)', sp, base);
     else console.log('  splice relay: gcc not found — skipped');
-    targets(base, ours, sq, sp, id);
+    report('minimal Node relay in the supervisor (target, dial, 200, pipe: the floor for Node)', floor, base);
+    targets(base, ours, sq, sp, floor, id);
   } finally {
     squid?.kill('SIGKILL');
     for (const c of containers) await docker.getContainer(c).remove({ force: true }).catch(() => undefined);
