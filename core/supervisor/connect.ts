@@ -1,9 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { admit, type AdmitDeps } from './admit.ts';
 import { sendDeny } from './deny.ts';
 import { trackFlow, type FlowRegistry } from './flows.ts';
-import { headSize, MAX_CONNECT_HEAD, parseConnectTarget } from './head.ts';
+import { MAX_CONNECT_HEAD, parseConnectTarget } from './head.ts';
 import type { IdentityResult } from './identity.ts';
 import type { Interceptor } from './l7/tunnel.ts';
 import type { PlainGuard } from './l7/placeholders-plain.ts';
@@ -23,11 +22,13 @@ export interface TunnelDeps extends AdmitDeps {
   readonly splice?: SpliceHelper | null;
 }
 
-/** `CONNECT host:port`: admit, answer 200, then relay bytes until both sides close. */
-export async function handleConnect(req: IncomingMessage, client: Socket, head: Buffer, identity: IdentityResult, deps: TunnelDeps): Promise<void> {
+/**
+ * `CONNECT host:port`: admit, answer 200, then relay bytes until both sides close. `headBytes` is the
+ * size of the request head as received; `head`, what the client sent after it.
+ */
+export async function handleConnect(target: string, headBytes: number, client: Socket, head: Buffer, identity: IdentityResult, deps: TunnelDeps): Promise<void> {
   client.on('error', () => client.destroy());
-  const target = req.url ?? '';
-  if (headSize(req.method ?? 'CONNECT', target, req.rawHeaders) > MAX_CONNECT_HEAD)
+  if (headBytes > MAX_CONNECT_HEAD)
     return sendDeny(client, 431, { error: 'headers_too_large', detail: `CONNECT request head exceeds ${MAX_CONNECT_HEAD} bytes` });
   const parsed = parseConnectTarget(target);
   if ('error' in parsed) return sendDeny(client, 400, { error: 'bad_request', detail: parsed.error });

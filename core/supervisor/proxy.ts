@@ -4,10 +4,13 @@ import { handleConnect, type TunnelDeps } from './connect.ts';
 import { denyResponse } from './deny.ts';
 import { handleHttp } from './forward.ts';
 import { INFERENCE_HOST } from './inference/endpoint.ts';
-import { MAX_HTTP_HEAD, parseConnectTarget, parseRequestLine } from './head.ts';
+import { ConnectFront, takeConnectionListener } from './connect-front.ts';
+import { headSize, MAX_HTTP_HEAD, parseConnectTarget, parseRequestLine } from './head.ts';
 import type { Endpoint, Identity, IdentityFailure, IdentityResult } from './identity.ts';
 
 export { parseRequestLine, type ProxyRequest } from './head.ts';
+
+const HEADERS_TIMEOUT_MS = 15_000;
 
 export interface ProxyDeps extends TunnelDeps {
   readonly identify: (peer: Endpoint, proxy: Endpoint) => Promise<IdentityResult>;
@@ -52,15 +55,25 @@ export function startProxy(listen: { host: string; port: number }, deps: ProxyDe
     if (!('error' in target)) lastTarget.set(socket, { host: target.host, port: target.port });
   };
   // Absolute-form requests name their host in the URL; a missing Host header is not the client's error here.
-  const server = createServer({ requireHostHeader: false, maxHeaderSize: MAX_HTTP_HEAD, noDelay: true, headersTimeout: 15_000, requestTimeout: 0, keepAliveTimeout: 30_000 });
-  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
-  server.on('connect', (req, socket: Socket, head: Buffer) => {
+  const server = createServer({ requireHostHeader: false, maxHeaderSize: MAX_HTTP_HEAD, noDelay: true, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: 30_000 });
+  const tunnel = (socket: Socket, target: string, headBytes: number, head: Buffer): void => {
     // Bytes after the head wait in the socket while the caller is identified.
     socket.pause();
-    remember(socket, parseConnectTarget(req.url ?? ''));
+    remember(socket, parseConnectTarget(target));
     identityOf(socket)
-      .then((id) => handleConnect(req, socket, head, id, deps))
+      .then((id) => handleConnect(target, headBytes, socket, head, id, deps))
       .catch(() => socket.destroy());
+  };
+  // A plain CONNECT skips the HTTP server (connect-front.ts); the rest reaches it as before.
+  const http = takeConnectionListener(server);
+  const front = http ? new ConnectFront(http, (socket, req) => tunnel(socket, req.target, req.headBytes, req.head), HEADERS_TIMEOUT_MS) : null;
+  server.on('connection', (socket: Socket) => {
+    socket.setNoDelay(true);
+    front?.accept(socket);
+  });
+  server.on('connect', (req, socket: Socket, head: Buffer) => {
+    const target = req.url ?? '';
+    tunnel(socket, target, headSize(req.method ?? 'CONNECT', target, req.rawHeaders), head);
   });
   server.on('request', (req, res) => {
     const t = parseRequestLine(`${req.method ?? ''} ${req.url ?? ''}`);
