@@ -36,23 +36,58 @@ function tryOr<T>(fn: () => T): T | null {
 }
 
 /**
- * A small /proc file in one read into a shared buffer: open, read, close. `readFileSync` also stats the
- * file and reads again to find its end, which on the connection's path (a few files per lookup) counts.
- * Files that do not fit are read whole the usual way.
+ * Small /proc files in one read into a shared buffer. `readFileSync` also stats the file and reads again
+ * to find its end, which on the connection's path (a few files per lookup) counts. Files that do not
+ * fit are read whole the usual way.
+ *
+ * The files of the processes read last stay open, and are read again from offset 0: one syscall instead
+ * of open, read and close (the same clients connect again and again). A descriptor of /proc/<pid> is
+ * bound to that process, not to the number: once it has exited, reading fails (ESRCH), even if the pid
+ * was given to another process meanwhile. The descriptor is then closed and the path opened afresh.
  */
 const SMALL = Buffer.alloc(16 * 1024);
-function readSmall(file: string, encoding: 'latin1' | 'utf8'): string {
-  const fd = openSync(file, 'r');
-  let n: number;
-  try {
-    n = readSync(fd, SMALL, 0, SMALL.length, null);
-  } finally {
-    closeSync(fd);
+const KEEP_OPEN = 128;
+
+class SmallFiles {
+  /** Path → descriptor, least recently read first. */
+  private readonly open = new Map<string, number>();
+
+  read(file: string, encoding: 'latin1' | 'utf8'): string {
+    let fd = this.open.get(file);
+    if (fd !== undefined) {
+      this.open.delete(file);
+      const n = tryOr(() => readSync(fd!, SMALL, 0, SMALL.length, 0));
+      if (n !== null && n < SMALL.length) {
+        this.open.set(file, fd);
+        return SMALL.toString(encoding, 0, n);
+      }
+      closeSync(fd);
+    }
+    fd = openSync(file, 'r');
+    let n: number;
+    try {
+      n = readSync(fd, SMALL, 0, SMALL.length, 0);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    if (n >= SMALL.length) {
+      closeSync(fd);
+      return readFileSync(file, encoding);
+    }
+    this.open.set(file, fd);
+    if (this.open.size > KEEP_OPEN) {
+      const [oldest, ofd] = this.open.entries().next().value as [string, number];
+      this.open.delete(oldest);
+      closeSync(ofd);
+    }
+    return SMALL.toString(encoding, 0, n);
   }
-  return n < SMALL.length ? SMALL.toString(encoding, 0, n) : readFileSync(file, encoding);
 }
 
 export function procReader(root = '/proc'): ProcReader {
+  const files = new SmallFiles();
+  const readSmall = (file: string, encoding: 'latin1' | 'utf8'): string => files.read(file, encoding);
   return {
     root,
     pids: () => {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { handleConnect, type TunnelDeps } from './connect.ts';
 import { denyResponse } from './deny.ts';
 import { handleHttp } from './forward.ts';
@@ -19,17 +19,20 @@ export interface ProxyDeps extends TunnelDeps {
 }
 
 /**
- * The egress proxy: Node's HTTP parser reads heads (keep-alive, size limits, malformed input); every
- * CONNECT and absolute-form request then goes through the admission pipeline. The caller is identified
+ * The egress proxy: a plain CONNECT head is read by the front (`connect-front.ts`), every other head by
+ * Node's HTTP parser (keep-alive, size limits, malformed input); every CONNECT and absolute-form request
+ * then goes through the admission pipeline. The caller is identified
  * once per connection, when its first request arrives: a descriptor handed to another process before
  * that is seen (and refused as ambiguous when the binaries differ).
  */
 export function startProxy(listen: { host: string; port: number }, deps: ProxyDeps): Promise<Server> {
   const identities = new WeakMap<Socket, Promise<IdentityResult>>();
   const lastTarget = new WeakMap<Socket, { host: string; port: number }>();
+  // Listening on one address, the proxy's end of every connection is known (no getsockname per connection).
+  let local: Endpoint | null = null;
   const ends = (socket: Socket): [Endpoint, Endpoint] => [
     { ip: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
-    { ip: socket.localAddress ?? listen.host, port: socket.localPort ?? listen.port },
+    local ?? { ip: socket.localAddress ?? listen.host, port: socket.localPort ?? listen.port },
   ];
   const identityOf = (socket: Socket): Promise<IdentityResult> => {
     let id = identities.get(socket);
@@ -100,6 +103,10 @@ export function startProxy(listen: { host: string; port: number }, deps: ProxyDe
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(listen.port, listen.host, () => resolve(server));
+    server.listen(listen.port, listen.host, () => {
+      const at = server.address();
+      if (typeof at === 'object' && at && isIP(at.address) === 4 && at.address !== '0.0.0.0') local = { ip: at.address, port: at.port };
+      resolve(server);
+    });
   });
 }

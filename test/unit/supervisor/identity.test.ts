@@ -189,6 +189,28 @@ describe('a client that keeps connecting', () => {
 });
 
 describe('process facts from /proc', () => {
+  it('reads a process kept open afresh each time: after it execs, and not at all once it has exited', async () => {
+    const proc = procReader();
+    const child = spawn('/bin/sh', ['-c', 'read x; exec sleep 30'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    children.push(child);
+    await new Promise((r) => setTimeout(r, 100));
+    const pid = child.pid!;
+    expect(proc.cmdline(pid)).toEqual(['/bin/sh', '-c', 'read x; exec sleep 30']);
+    expect(proc.stat(pid)?.ppid).toBe(process.pid);
+    child.stdin.write('go\n');
+    let now = proc.cmdline(pid);
+    for (let i = 0; i < 50 && now?.[0] !== 'sleep'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      now = proc.cmdline(pid);
+    }
+    expect(now).toEqual(['sleep', '30']);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(proc.cmdline(pid)).toBeNull();
+    expect(proc.stat(pid)).toBeNull();
+  });
+
   it('reads the parent and the thread count, and the children of a single-threaded process without listing its tasks', async () => {
     const proc = procReader();
     const me = proc.stat(process.pid);
