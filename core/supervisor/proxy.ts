@@ -21,9 +21,9 @@ export interface ProxyDeps extends TunnelDeps {
 /**
  * The egress proxy: a plain CONNECT head is read by the front (`connect-front.ts`), every other head by
  * Node's HTTP parser (keep-alive, size limits, malformed input); every CONNECT and absolute-form request
- * then goes through the admission pipeline. The caller is identified
- * once per connection, when its first request arrives: a descriptor handed to another process before
- * that is seen (and refused as ambiguous when the binaries differ).
+ * then goes through the admission pipeline. The caller is identified once per connection, when its
+ * first request arrives: a descriptor handed to another process before that is seen (and refused as
+ * ambiguous when the binaries differ).
  */
 export function startProxy(listen: { host: string; port: number }, deps: ProxyDeps): Promise<Server> {
   const identities = new WeakMap<Socket, Promise<IdentityResult>>();
@@ -60,7 +60,8 @@ export function startProxy(listen: { host: string; port: number }, deps: ProxyDe
   // Absolute-form requests name their host in the URL; a missing Host header is not the client's error here.
   const server = createServer({ requireHostHeader: false, maxHeaderSize: MAX_HTTP_HEAD, noDelay: true, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: 30_000 });
   const tunnel = (socket: Socket, target: string, headBytes: number, head: Buffer): void => {
-    // Bytes after the head wait in the socket while the caller is identified.
+    // Bytes after the head wait in the socket while the caller is identified; nobody else listens yet.
+    socket.on('error', () => socket.destroy());
     socket.pause();
     remember(socket, parseConnectTarget(target));
     identityOf(socket)
