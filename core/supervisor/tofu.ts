@@ -71,9 +71,10 @@ export class TofuCache {
 
   /** `path` is the kernel-resolved executable path; `via` is the file to read (`/proc/<pid>/exe`). */
   async check(path: string, via: string): Promise<TofuResult> {
+    const known = this.checkKnown(path, via);
+    if (known) return known;
+    // Taken before hashing: the fingerprint stored is never newer than what was hashed.
     const fp = this.io.stat(via);
-    const known = this.entries.get(path);
-    if (known && same(known.fp, fp)) return result(path, known.hash, this.trusted.get(path)!);
     const hash = await this.io.hash(via);
     this.hashes++;
     this.entries.set(path, { fp, hash });
