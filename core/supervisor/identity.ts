@@ -104,7 +104,7 @@ export class Identifier {
       const found = now ?? this.socketFromProc(peer, proxy);
       return this.identifyInode(found?.inode ?? null, peer, found?.uid);
     }
-    const lookup = this.locate(peer, proxy);
+    const lookup = this.locate(peer, proxy, true);
     // While the helper answers (a process wake-up, ~0.1 ms on a busy machine), the most recent owner is
     // read: usually the same client again. It counts only if its descriptors, read after this connection
     // was accepted, hold the socket the helper names; otherwise the lookup runs as if it had not been read.
@@ -115,12 +115,13 @@ export class Identifier {
   }
 
   /**
-   * The client socket's inode and uid by netlink (null without the helper, or when it misses). Not started
-   * at accept: measured on 2 cores, the helper then competes with the client still sending its request.
+   * The client socket's inode and uid by netlink (null without the helper, or when it misses); with
+   * `helperOnly`, the inherited socket (which just failed) is not asked again. Not started at accept:
+   * measured on 2 cores, the helper then competes with the client still sending its request.
    */
-  async locate(peer: Endpoint, proxy: Endpoint): Promise<Located | null> {
+  async locate(peer: Endpoint, proxy: Endpoint, helperOnly = false): Promise<Located | null> {
     try {
-      return (await this.diag?.lookup(peer, proxy)) ?? null;
+      return (await (helperOnly ? this.diag?.askHelper(peer, proxy) : this.diag?.lookup(peer, proxy))) ?? null;
     } catch {
       return null;
     }

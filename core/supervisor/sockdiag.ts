@@ -89,9 +89,13 @@ export class SockDiag {
   }
 
   /** The inode and uid of the socket whose local end is `local` and remote end is `remote`, or null. */
-  async lookup(local: DiagEndpoint, remote: DiagEndpoint): Promise<DiagAnswer | null> {
+  lookup(local: DiagEndpoint, remote: DiagEndpoint): Promise<DiagAnswer | null> {
     const now = this.lookupNow(local, remote);
-    if (now !== undefined) return now;
+    return now !== undefined ? Promise.resolve(now) : this.askHelper(local, remote);
+  }
+
+  /** The helper's answer only: for a caller that has just had `lookupNow` fail (it is not asked twice). */
+  async askHelper(local: DiagEndpoint, remote: DiagEndpoint): Promise<DiagAnswer | null> {
     const child = this.ensure();
     if (!child) return null;
     const v4 = isIPv4(local.ip) && isIPv4(remote.ip);
