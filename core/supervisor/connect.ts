@@ -43,8 +43,9 @@ export async function handleConnect(target: string, headBytes: number, client: S
     deps.events.flowEnd(a.seq, { bytesIn: 0, bytesOut: 0, durationMs: 0, reason: 'the client left before the tunnel opened' });
     return;
   }
-  const flow = trackFlow(deps.flows, { host, port, ip: a.ip, binary: identity.binary, ancestors: identity.ancestors ?? [] }, [client, a.upstream]);
+  // The answer first: what follows (in the same tick, so no revision can come between) overlaps the client's next step.
   client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  const flow = trackFlow(deps.flows, { host, port, ip: a.ip, binary: identity.binary, ancestors: identity.ancestors ?? [] }, [client, a.upstream]);
   const onDone = (stats: RelayStats): void => {
     flow.unregister();
     const revoked = flow.revoked();

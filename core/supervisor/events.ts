@@ -42,8 +42,10 @@ export class EventSink {
   private readonly write: (line: string) => void;
   private readonly rotateBytes: number;
   private readonly batched: boolean;
-  private outQueue: string[] = [];
-  private fileQueue: string[] = [];
+  /** Lines waiting for the next flush, serialised only then (off the connection's path). */
+  private queue: object[] = [];
+  /** Which of them also go to the file (the others are stdout-only status lines). */
+  private persistQueue: boolean[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: EventSinkOptions) {
@@ -64,44 +66,46 @@ export class EventSink {
 
   /** Any line (ready, policy, …): stamped with the time and written to stdout only. */
   line(event: Record<string, unknown>, persist = false): void {
-    this.emit(JSON.stringify({ ...event, time: new Date().toISOString() }) + '\n', persist, true);
+    this.emit({ ...event, time: new Date().toISOString() }, persist, true);
   }
 
   /** A decision: returns its seq (the key of a later `flow-end`). */
   decision(fields: DecisionFields): number {
     const seq = this.next();
     const event: TrafficEvent & { type: 'decision' } = { type: 'decision', seq, time: new Date().toISOString(), sandbox: this.opts.sandbox, ...fields };
-    this.emit(JSON.stringify(event) + '\n', true, fields.action === 'deny');
+    this.emit(event, true, fields.action === 'deny');
     return seq;
   }
 
   flowEnd(seq: number, stats: { bytesIn: number; bytesOut: number; durationMs: number; reason?: string }): void {
-    this.emit(JSON.stringify({ type: 'flow-end', seq, time: new Date().toISOString(), sandbox: this.opts.sandbox, ...stats }) + '\n', true, false);
+    this.emit({ type: 'flow-end', seq, time: new Date().toISOString(), sandbox: this.opts.sandbox, ...stats }, true, false);
   }
 
   /** Writes the queued lines now (stdout in one write, the file in as few as rotation allows). */
   flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    if (this.outQueue.length > 0) {
-      const text = this.outQueue.join('');
-      this.outQueue = [];
-      this.write(text);
-    }
-    if (this.fileQueue.length > 0) {
-      const lines = this.fileQueue;
-      this.fileQueue = [];
-      let chunk = '';
-      for (const l of lines) {
-        // Split where one more line would cross the rotation bound, so rotation stays exact.
-        if (chunk !== '' && this.size + chunk.length + l.length > this.rotateBytes) {
-          this.append(chunk);
-          chunk = '';
-        }
-        chunk += l;
+    if (this.sinceSaved >= SEQ_EVERY / 2) this.saveSeq();
+    if (this.queue.length === 0) return;
+    const queued = this.queue;
+    const persist = this.persistQueue;
+    this.queue = [];
+    this.persistQueue = [];
+    let out = '';
+    let chunk = '';
+    for (let i = 0; i < queued.length; i++) {
+      const l = JSON.stringify(queued[i]) + '\n';
+      out += l;
+      if (!persist[i]) continue;
+      // Split where one more line would cross the rotation bound, so rotation stays exact.
+      if (chunk !== '' && this.size + chunk.length + l.length > this.rotateBytes) {
+        this.append(chunk);
+        chunk = '';
       }
-      if (chunk !== '') this.append(chunk);
+      chunk += l;
     }
+    this.write(out);
+    if (chunk !== '') this.append(chunk);
   }
 
   /** Saves the cursor; call on exit. */
@@ -116,18 +120,27 @@ export class EventSink {
     return this.seq;
   }
 
-  private emit(text: string, persist: boolean, now: boolean): void {
+  /**
+   * Batched: an event object is kept as it is and serialised at the flush, after the connection it
+   * describes got its answer (its fields are fresh objects of the caller's, never changed afterwards).
+   */
+  private emit(line: object, persist: boolean, now: boolean): void {
     if (!this.batched) {
+      const text = JSON.stringify(line) + '\n';
       this.write(text);
       if (persist) this.append(text);
       return;
     }
-    this.outQueue.push(text);
-    if (persist) this.fileQueue.push(text);
+    this.queue.push(line);
+    this.persistQueue.push(persist);
     if (now) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), BATCH_MS);
   }
 
+  /**
+   * The cursor is saved at a flush once half of SEQ_EVERY numbers are unsaved (off the connection's
+   * path), and at once when a burst reaches SEQ_EVERY before a flush: never more unsaved than a restart skips.
+   */
   private next(): number {
     this.seq++;
     if (++this.sinceSaved >= SEQ_EVERY) this.saveSeq();

@@ -72,4 +72,26 @@ describe('the event sink', () => {
     expect(statSync(join(dir, 'events.jsonl')).size).toBeLessThanOrEqual(2048);
     expect(statSync(join(dir, 'events.1.jsonl')).size).toBeLessThanOrEqual(2048);
   });
+  it('in batch mode stamps an event when it happens, not when it is written, and never reuses a seq after a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'events-'));
+    const out: string[] = [];
+    const a = new EventSink({ dir, sandbox: 's', write: (l) => out.push(l), batch: true });
+    const first = a.decision({ ...decision, action: 'allow' });
+    const decidedBy = Date.now();
+    for (let i = 0; i < 59; i++) a.decision({ ...decision, action: 'allow' });
+    await new Promise((r) => setTimeout(r, BATCH_MS + 30));
+    const line = JSON.parse(out.join('').split('\n')[0]!) as { seq: number; time: string };
+    expect(line.seq).toBe(first);
+    expect(Date.parse(line.time)).toBeLessThanOrEqual(decidedBy);
+    // A burst larger than the save interval, then a crash before its flush.
+    let last = 0;
+    for (let i = 0; i < 250; i++) last = a.decision({ ...decision, action: 'allow' });
+    const b = new EventSink({ dir, sandbox: 's', write: () => undefined, batch: true });
+    expect(b.decision(decision)).toBeGreaterThan(last);
+    // A flushed window, then a crash.
+    for (let i = 0; i < 60; i++) last = b.decision({ ...decision, action: 'allow' });
+    await new Promise((r) => setTimeout(r, BATCH_MS + 30));
+    const c = new EventSink({ dir, sandbox: 's', write: () => undefined, batch: true });
+    expect(c.decision(decision)).toBeGreaterThan(last);
+  });
 });
