@@ -230,6 +230,9 @@ function targets(base: Figures, ours: Figures, squid: Figures | null, splice: Fi
     console.log(`  ----  ceiling, C splice relay in the proxy's place: new connection added ${added(splice.newP50, base.newP50)}, throughput ${((100 * splice.mbps) / base.mbps).toFixed(0)}% of direct`);
   }
   console.log(`  ----  floor of a Node relay in the proxy's place: new connection added ${added(floor.newP50, base.newP50)}; the proxy's own work adds ${added(ours.newP50, floor.newP50)} to that`);
+  // Whether "better than squid" is within reach of any proxy in Node: the floor does no work at all.
+  if (squid)
+    console.log(`  ----  that floor against squid: new connection ${ms(floor.newP50)} vs ${ms(squid.newP50)}, keep-alive ${ms(floor.keepP50)} vs ${ms(squid.keepP50)}`);
   line(id.repeat[0]! < 0.3, `identity lookup p50 < 0.3 ms with ${id.tasks} processes (client seen before): ${id.repeat[0]!.toFixed(3)} ms`);
   line(id.cold[0]! < 0.3, `identity lookup p50 < 0.3 ms with ${id.tasks} processes (client never seen): ${id.cold[0]!.toFixed(3)} ms`);
 }
