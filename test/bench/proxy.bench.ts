@@ -10,7 +10,7 @@ import { EGRESS_NETWORK } from '../../core/docker/labels.ts';
 import { EmbeddedGateway } from '../../core/gateway/embedded.ts';
 import { fileURLToPath } from 'node:url';
 import { pack } from 'tar-stream';
-import { docker, bridgeGateway, supervisor, supervisorShell, waitForLine, writePolicyFile } from '../integration/egress-helpers.ts';
+import { docker, supervisor, supervisorShell, waitForLine, writePolicyFile } from '../integration/egress-helpers.ts';
 import { execCapture } from '../integration/helpers.ts';
 import { benchClient } from './stats.ts';
 import { DIAG_LAUNCHER_ENV } from '../../core/supervisor/sockdiag-fd.ts';
@@ -63,15 +63,44 @@ function report(label: string, f: Figures, base?: Figures): void {
   console.log(`    100 MB transfer           ${f.mbps.toFixed(0)} MB/s${base ? ` (${(f.mbps / base.mbps).toFixed(2)}x of direct)` : ''}`);
 }
 
-/** A Squid allowing every CONNECT, listening on the egress bridge's host address (null when not installed). */
-async function startSquid(listen: string): Promise<ChildProcess | null> {
+/** Where Squid listens in the pod's network namespace: beside the proxy (3128), the C relay (3132) and the Node floor (3133). */
+const SQUID_PORT = 3134;
+
+/**
+ * A Squid allowing every CONNECT on the proxy's path (null when not installed): the host's squid started
+ * in the pod's network namespace (nsenter), so the agent reaches it on loopback as it reaches the proxy,
+ * and it dials out through the same interface. Squid drops to its own user, which the fence refuses: one
+ * rule lets that user reach the bench's upstream only.
+ */
+async function startSquid(name: string, upstreamIp: string): Promise<ChildProcess | null> {
+  let uid: string;
+  try {
+    execFileSync('squid', ['-v'], { stdio: 'ignore' });
+    uid = execFileSync('id', ['-u', 'proxy'], { encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'squid-'));
   const conf = join(dir, 'squid.conf');
   writeFileSync(
     conf,
-    [`http_port ${listen}`, 'http_access allow all', 'cache deny all', 'access_log none', 'cache_log /dev/null', `pid_filename ${dir}/squid.pid`, 'shutdown_lifetime 0 seconds', `coredump_dir ${dir}`, ''].join('\n'),
+    [
+      `http_port 127.0.0.1:${SQUID_PORT}`,
+      'http_access allow all',
+      'cache deny all',
+      'access_log none',
+      'cache_log /dev/null',
+      'cache_effective_user proxy',
+      'visible_hostname openshell-bench',
+      `pid_filename ${dir}/squid.pid`,
+      'shutdown_lifetime 0 seconds',
+      `coredump_dir ${dir}`,
+      '',
+    ].join('\n'),
   );
-  const child = spawn('squid', ['-N', '-f', conf], { stdio: 'ignore' });
+  await supervisorShell(name, `iptables -I OUTPUT 1 -m owner --uid-owner ${uid} -d ${upstreamIp}/32 -p tcp --dport 8080 -j ACCEPT`);
+  const pid = (await supervisor(name).inspect()).State.Pid;
+  const child = spawn('nsenter', ['-t', String(pid), '-n', 'squid', '-N', '-f', conf], { stdio: 'ignore' });
   const ok = await new Promise<boolean>((resolve) => {
     child.once('error', () => resolve(false));
     setTimeout(() => resolve(child.exitCode === null), 1500);
@@ -272,8 +301,7 @@ export async function run(): Promise<void> {
       if (r.code !== 0) throw new Error(`bench client failed: ${r.stderr}`);
       return r.stdout.toString();
     };
-    const gwIp = await bridgeGateway();
-    squid = await startSquid(`${gwIp}:3129`);
+    squid = await startSquid(name, ip);
     console.log(`through the proxy vs direct, ${N} requests each, ${ROUNDS} rounds (median), upstream node on ${EGRESS_NETWORK}:`);
     const splice = await startSpliceRelay(name);
     await startNodeRelay(name);
@@ -283,7 +311,7 @@ export async function run(): Promise<void> {
         run(['python3', '-c', CLIENT, 'new', ip, '8080', String(WARMUP), ...(via ? [via] : [])]);
       await warm(inDirect);
       await warm(inAgent, '127.0.0.1:3128');
-      if (squid) await warm(inDirect, `${gwIp}:3129`);
+      if (squid) await warm(inAgent, `127.0.0.1:${SQUID_PORT}`);
       if (splice) await warm(inAgent, '127.0.0.1:3132');
       await warm(inAgent, '127.0.0.1:3133');
       console.log(`  (after a warm-up of ${WARMUP} new connections through each path)`);
@@ -292,7 +320,7 @@ export async function run(): Promise<void> {
       // Interleaved, so noise from the shared machine spreads over all three.
       rounds.base.push(await measure(inDirect, ip));
       rounds.ours.push(await measure(inAgent, ip, '127.0.0.1:3128'));
-      if (squid) rounds.squid.push(await measure(inDirect, ip, `${gwIp}:3129`));
+      if (squid) rounds.squid.push(await measure(inAgent, ip, `127.0.0.1:${SQUID_PORT}`));
       if (splice) rounds.splice.push(await measure(inAgent, ip, '127.0.0.1:3132'));
       rounds.node.push(await measure(inAgent, ip, '127.0.0.1:3133'));
     }
@@ -303,7 +331,7 @@ export async function run(): Promise<void> {
     const floor = medianFigures(rounds.node);
     report('direct (container → upstream)', base);
     report('openshell proxy (identity + L4 + guard, CONNECT; bulk tunnels on splice after 1 MiB)', ours, base);
-    if (sq) report('squid (allow-all CONNECT on the bridge host address)', sq, base);
+    if (sq) report("squid (allow-all CONNECT in the pod's network namespace: the proxy's path)", sq, base);
     else console.log('  squid: not installed (apt-get install -y squid) — skipped');
     if (sp) report('C splice relay in the supervisor (no identity, policy or events: the ceiling)', sp, base);
     else console.log('  splice relay: gcc not found — skipped');
