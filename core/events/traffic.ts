@@ -16,7 +16,7 @@ export interface TrafficEvent {
   readonly binary: string;
   readonly pid?: number;
   readonly ancestors?: readonly string[];
-  /** argv[0] / script paths: logged, never trusted. */
+  /** The command line (argv[0], script paths, …), at most its first 1 KiB: logged, never trusted. */
   readonly cmdline?: readonly string[];
   readonly host: string;
   /** The address actually dialed (allowed) or refused by the destination guard. */

@@ -12,6 +12,7 @@ export interface ProcReader {
   exe(pid: number): string | null;
   /** Parent pid and thread count, from one read of `/proc/<pid>/stat`. */
   stat(pid: number): ProcStat | null;
+  /** The arguments in the first CMDLINE_MAX bytes; an argument cut there ends with '…'. */
   cmdline(pid: number): string[] | null;
   /**
    * Direct children of every thread of `pid` (needs CONFIG_PROC_CHILDREN; empty without it). A caller
@@ -47,33 +48,55 @@ function tryOr<T>(fn: () => T): T | null {
  */
 const SMALL = Buffer.alloc(16 * 1024);
 const KEEP_OPEN = 128;
+/**
+ * How much of a command line is read and logged. An argument vector can be megabytes (an inline
+ * script, a long `xargs` list): read whole, it was copied out of the process on every connection and
+ * made every event of that client as large, in stdout, Docker's log and `events.jsonl`.
+ */
+export const CMDLINE_MAX = 1024;
 
 class SmallFiles {
   /** Path → descriptor, least recently read first. */
   private readonly open = new Map<string, number>();
 
   read(file: string, encoding: 'latin1' | 'utf8'): string {
+    const n = this.readInto(file, SMALL.length);
+    return n >= SMALL.length ? readFileSync(file, encoding) : SMALL.toString(encoding, 0, n);
+  }
+
+  /** At most `max` bytes from the start of `file` (cut at a character), and whether it holds more. */
+  head(file: string, max: number): { readonly text: string; readonly more: boolean } {
+    const n = this.readInto(file, max + 1);
+    if (n <= max) return { text: SMALL.toString('utf8', 0, n), more: false };
+    let cut = max;
+    while (cut > 0 && (SMALL[cut]! & 0xc0) === 0x80) cut--;
+    return { text: SMALL.toString('utf8', 0, cut), more: true };
+  }
+
+  /** Reads up to `length` bytes (at most SMALL's size) from offset 0 into SMALL: the count read. */
+  private readInto(file: string, length: number): number {
     let fd = this.open.get(file);
     if (fd !== undefined) {
       this.open.delete(file);
-      const n = tryOr(() => readSync(fd!, SMALL, 0, SMALL.length, 0));
+      const n = tryOr(() => readSync(fd!, SMALL, 0, length, 0));
       if (n !== null && n < SMALL.length) {
         this.open.set(file, fd);
-        return SMALL.toString(encoding, 0, n);
+        return n;
       }
       closeSync(fd);
+      if (n !== null) return n;
     }
     fd = openSync(file, 'r');
     let n: number;
     try {
-      n = readSync(fd, SMALL, 0, SMALL.length, 0);
+      n = readSync(fd, SMALL, 0, length, 0);
     } catch (err) {
       closeSync(fd);
       throw err;
     }
     if (n >= SMALL.length) {
       closeSync(fd);
-      return readFileSync(file, encoding);
+      return n;
     }
     this.open.set(file, fd);
     if (this.open.size > KEEP_OPEN) {
@@ -81,7 +104,7 @@ class SmallFiles {
       this.open.delete(oldest);
       closeSync(ofd);
     }
-    return SMALL.toString(encoding, 0, n);
+    return n;
   }
 }
 
@@ -113,10 +136,14 @@ export function procReader(root = '/proc'): ProcReader {
         const threads = Number(f[17]);
         return Number.isInteger(ppid) && Number.isInteger(threads) ? { ppid, threads } : null;
       }),
+    // Logged, never trusted: the first CMDLINE_MAX bytes are read, and a cut argument ends with '…'.
     cmdline: (pid) =>
       tryOr(() => {
-        const raw = readSmall(`${root}/${pid}/cmdline`, 'utf8');
-        return raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+        const { text, more } = files.head(`${root}/${pid}/cmdline`, CMDLINE_MAX);
+        const args = text.split('\0');
+        if (!more) return args.filter((a, i) => a !== '' || i < args.length - 1);
+        args[args.length - 1] += '…';
+        return args;
       }),
     children: (pid, threads) => {
       const out: number[] = [];

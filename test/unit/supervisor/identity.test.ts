@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Identifier, type Identity } from '../../../core/supervisor/identity.ts';
-import { procReader, type ProcReader } from '../../../core/supervisor/procfs.ts';
+import { CMDLINE_MAX, procReader, type ProcReader } from '../../../core/supervisor/procfs.ts';
 import { SockDiag } from '../../../core/supervisor/sockdiag.ts';
 import { TofuCache } from '../../../core/supervisor/tofu.ts';
 
@@ -209,6 +209,25 @@ describe('process facts from /proc', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(proc.cmdline(pid)).toBeNull();
     expect(proc.stat(pid)).toBeNull();
+  });
+
+  it('reads at most the first KiB of a command line, and marks an argument cut there', async () => {
+    const proc = procReader();
+    const long = 'é'.repeat(30_000);
+    const child = spawn('/usr/bin/python3', ['-c', 'import time; time.sleep(30)', 'first!', long], { stdio: 'ignore' });
+    children.push(child);
+    await new Promise((r) => setTimeout(r, 100));
+    const args = proc.cmdline(child.pid!)!;
+    expect(args.slice(0, 4)).toEqual(['/usr/bin/python3', '-c', 'import time; time.sleep(30)', 'first!']);
+    expect(args).toHaveLength(5);
+    // Cut on a character (no U+FFFD from half of 'é'), marked, and the whole well under the 60 KB argument.
+    expect(args[4]).toMatch(/^é+…$/);
+    expect(Buffer.byteLength(args.join('\0'))).toBeLessThanOrEqual(CMDLINE_MAX + Buffer.byteLength('…'));
+    // A command line that fits is read whole, with no mark.
+    const short = spawn('/bin/sh', ['-c', 'sleep 30'], { stdio: 'ignore' });
+    children.push(short);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(proc.cmdline(short.pid!)).toEqual(['/bin/sh', '-c', 'sleep 30']);
   });
 
   it('reads the parent and the thread count, and the children of a single-threaded process without listing its tasks', async () => {
