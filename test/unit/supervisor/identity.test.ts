@@ -157,8 +157,14 @@ describe('a client that keeps connecting', () => {
     server.on('connection', (s) => accepted.push(s));
     const child = spawn('/usr/bin/python3', ['-c', RECONNECTER, String(port)], { stdio: ['pipe', 'pipe', 'ignore'] });
     children.push(child);
+    // Whole lines only: a pipe may deliver one in pieces.
     const lines: string[] = [];
-    child.stdout.on('data', (d: Buffer) => lines.push(...d.toString().trim().split('\n')));
+    let partial = '';
+    child.stdout.on('data', (d: Buffer) => {
+      const parts = (partial + d.toString()).split('\n');
+      partial = parts.pop()!;
+      lines.push(...parts);
+    });
     const next = async (n: number): Promise<Socket> => {
       while (lines.length < n || accepted.length < n) await new Promise((r) => setTimeout(r, 5));
       return accepted[n - 1]!;
