@@ -24,10 +24,10 @@ export interface TunnelDeps extends AdmitDeps {
 
 /**
  * `CONNECT host:port`: admit, answer 200, then relay bytes until both sides close. `headBytes` is the
- * size of the request head as received; `head`, what the client sent after it.
+ * size of the request head as received; `head`, what the client sent after it. The caller has given
+ * `client` an error listener that destroys it.
  */
 export async function handleConnect(target: string, headBytes: number, client: Socket, head: Buffer, identity: IdentityResult, deps: TunnelDeps): Promise<void> {
-  client.on('error', () => client.destroy());
   if (headBytes > MAX_CONNECT_HEAD)
     return sendDeny(client, 431, { error: 'headers_too_large', detail: `CONNECT request head exceeds ${MAX_CONNECT_HEAD} bytes` });
   const parsed = parseConnectTarget(target);

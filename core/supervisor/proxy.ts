@@ -71,10 +71,8 @@ export function startProxy(listen: { host: string; port: number }, deps: ProxyDe
   // A plain CONNECT skips the HTTP server (connect-front.ts); the rest reaches it as before.
   const http = takeConnectionListener(server);
   const front = http ? new ConnectFront(http, (socket, req) => tunnel(socket, req.target, req.headBytes, req.head), HEADERS_TIMEOUT_MS) : null;
-  server.on('connection', (socket: Socket) => {
-    socket.setNoDelay(true);
-    front?.accept(socket);
-  });
+  // Accepted sockets already have TCP_NODELAY: net.Server sets it (`noDelay`) before 'connection'.
+  if (front) server.on('connection', (socket: Socket) => front.accept(socket));
   server.on('connect', (req, socket: Socket, head: Buffer) => {
     const target = req.url ?? '';
     tunnel(socket, target, headSize(req.method ?? 'CONNECT', target, req.rawHeaders), head);
